@@ -1,0 +1,262 @@
+"""CRM records: prospects and their stage history, inboxes, campaigns, enrollments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models.functions import Lower
+
+from jengu.fields import EncryptedTextField
+
+
+class Stage(models.TextChoices):
+    NEW = "new"
+    ENRICHING = "enriching"
+    ENRICHED = "enriched"
+    READY = "ready"
+    CONTACTED = "contacted"
+    REPLIED = "replied"
+    MEETING = "meeting"
+    WON = "won"
+    LOST = "lost"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    INVALID = "invalid"
+
+
+class EmailStatus(models.TextChoices):
+    UNKNOWN = "unknown"
+    VALID = "valid"
+    RISKY = "risky"
+    CATCH_ALL = "catch_all"
+    INVALID = "invalid"
+
+
+class Prospect(models.Model):
+    business_name = models.CharField(max_length=255)
+    contact_name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(max_length=254, blank=True, help_text="Stored lower-case.")
+    website = models.URLField(max_length=500, blank=True)
+    domain = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    city = models.CharField(max_length=128, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2")
+    timezone = models.CharField(max_length=64, blank=True, help_text="IANA, e.g. Europe/Paris")
+    industry = models.CharField(max_length=128, blank=True)
+    source = models.CharField(max_length=64, blank=True)
+    tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    notes = models.TextField(blank=True)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NEW)
+    email_status = models.CharField(
+        max_length=16, choices=EmailStatus.choices, default=EmailStatus.UNKNOWN
+    )
+    enrichment = models.JSONField(
+        default=dict, blank=True, help_text="What enrichment found, with sources."
+    )
+    score = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="prospect_email_ci_unique",
+                violation_error_message="A prospect with this e-mail already exists.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["stage", "-id"], name="prospect_stage_idx"),
+            models.Index(fields=["email_status"], name="prospect_email_status_idx"),
+            models.Index(fields=["country"], name="prospect_country_idx"),
+            models.Index(fields=["updated_at"], name="prospect_updated_idx"),
+            models.Index(fields=["domain"], name="prospect_domain_idx"),
+            models.Index(Lower("business_name"), Lower("city"), name="prospect_name_city_idx"),
+            GinIndex(fields=["tags"], name="prospect_tags_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business_name} <{self.email}>" if self.email else self.business_name
+
+
+class StageChange(models.Model):
+    """One recorded stage transition: who or what moved the prospect, and why."""
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=16, choices=Stage.choices)
+    to_stage = models.CharField(max_length=16, choices=Stage.choices)
+    changed_by = models.CharField(max_length=128, help_text="user:<name>, import, actor:<name>…")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage} → {self.to_stage}"
+
+
+def default_warmup_ramp() -> list[int]:
+    return [5, 5, 8, 8, 10, 12, 15, 15, 20, 20, 25, 25, 30, 35, 40, 45, 50]
+
+
+class Inbox(models.Model):
+    class Transport(models.TextChoices):
+        SMTP = "smtp"
+        RESEND = "resend"
+
+    class Security(models.TextChoices):
+        NONE = "none"
+        STARTTLS = "starttls"
+        TLS = "tls"
+
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=128, blank=True)
+    transport = models.CharField(max_length=8, choices=Transport.choices, default=Transport.SMTP)
+    smtp_host = models.CharField(max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(default=587)
+    smtp_username = models.CharField(max_length=255, blank=True)
+    smtp_password = EncryptedTextField(blank=True)
+    smtp_security = models.CharField(
+        max_length=8, choices=Security.choices, default=Security.STARTTLS
+    )
+    resend_api_key = EncryptedTextField(blank=True)
+    imap_host = models.CharField(max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_username = models.CharField(max_length=255, blank=True)
+    imap_password = EncryptedTextField(blank=True)
+    imap_security = models.CharField(max_length=8, choices=Security.choices, default=Security.TLS)
+    imap_folder = models.CharField(max_length=128, default="INBOX")
+    imap_sent_folder = models.CharField(max_length=128, blank=True, default="Sent")
+    daily_limit = models.PositiveIntegerField(default=50, help_text="Hard daily maximum.")
+    warmup_enabled = models.BooleanField(default=True)
+    warmup_start = models.DateField(default=date.today)
+    warmup_ramp = models.JSONField(
+        default=default_warmup_ramp,
+        blank=True,
+        help_text="Daily cap for day 1, 2, 3… of warm-up; after the list ends, the hard maximum.",
+    )
+    min_gap_seconds = models.PositiveIntegerField(
+        default=120, help_text="Minimum pause between two sends from this inbox."
+    )
+    active = models.BooleanField(default=True)
+    bounce_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "inboxes"
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        ACTIVE = "active"
+        PAUSED = "paused"
+        FINISHED = "finished"
+
+    name = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    strategy = models.CharField(
+        max_length=64, default="cold_direct", help_text="AI prompt strategy for first touches."
+    )
+    inboxes = models.ManyToManyField(Inbox, blank=True, related_name="campaigns")
+    window_start_hour = models.PositiveSmallIntegerField(default=9)
+    window_end_hour = models.PositiveSmallIntegerField(default=17)
+    window_days = ArrayField(
+        models.PositiveSmallIntegerField(), default=list, blank=True, help_text="0=Mon … 6=Sun"
+    )
+    skip_holidays = models.BooleanField(default=True)
+    require_approval = models.BooleanField(default=False)
+    sender_postal_address = models.CharField(
+        max_length=300, blank=True, help_text="Shown in every e-mail's footer (CAN-SPAM)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_start_hour__lte=24, window_end_hour__lte=24),
+                name="campaign_window_hours_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignStep(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    delay_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days after the previous step (first step: after enrollment)."
+    )
+    subject_template = models.CharField(max_length=500)
+    body_template = models.TextField()
+    strategy = models.CharField(
+        max_length=64, blank=True, help_text="AI strategy; blank uses the campaign's."
+    )
+    variants = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='A/B variants: [{"name": "B", "subject_template": …, "body_template": …}]',
+    )
+
+    class Meta:
+        ordering = ["campaign", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "order"], name="campaign_step_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · step {self.order}"
+
+
+class Enrollment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        PAUSED = "paused"
+        REPLIED = "replied"
+        FINISHED = "finished"
+        STOPPED = "stopped"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="enrollments")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
+    current_step = models.PositiveSmallIntegerField(
+        default=1, help_text="Order of the next step to send."
+    )
+    next_send_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    variant = models.CharField(max_length=32, blank=True)
+    stop_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prospect", "campaign"], name="enrollment_prospect_campaign_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_send_at"], name="enrollment_due_idx"),
+            models.Index(fields=["campaign", "status"], name="enrollment_campaign_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prospect} in {self.campaign}"

@@ -1,0 +1,1 @@
+"""Settings modules: `dev` (default for manage.py), `test`, `production`."""

@@ -1,0 +1,191 @@
+"""Settings shared by every environment, read from the environment.
+
+Every variable is listed in `.env.example`. `dev`, `test` and `production` import
+this module and only decide defaults and hardening; nothing here starts a server.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+LOCAL_DIR = BASE_DIR / ".local"
+
+env = environ.Env()
+
+
+def require(name: str) -> str:
+    """Return a required variable or refuse to start with a clear message."""
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set (see .env.example)")
+    return value
+
+
+def embedded_url(name: str) -> str:
+    """URL of an embedded service started by `make run` / the test suite.
+
+    The dev launcher (`python -m jengu.devrun`) writes `.local/services.env`
+    while it runs, so a second shell's `manage.py` finds the same servers.
+    """
+    services_file = LOCAL_DIR / "services.env"
+    if services_file.exists():
+        for line in services_file.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key == name and value:
+                return value
+    raise ImproperlyConfigured(
+        f"{name} is unset and no embedded services are running: "
+        "start `make run` in another shell or set it (see .env.example)"
+    )
+
+
+def service_url(name: str) -> str:
+    return env.str(name, default="") or embedded_url(name)
+
+
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django_dramatiq",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "anymail",
+    "jengu.events",
+    "crm",
+    "enrichment",
+    "outreach",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "jengu.urls"
+WSGI_APPLICATION = "jengu.wsgi.application"
+ASGI_APPLICATION = "jengu.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+LOGIN_URL = "/admin/login/"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+
+def configure_services(database_url: str, redis_url: str) -> dict:
+    """Settings that depend on the database and Redis URLs.
+
+    Returned as a dict so each environment module can apply it with
+    `globals().update(...)` once it has decided where the URLs come from.
+    """
+    database = env.db_url_config(database_url)
+    database["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    redis_base = redis_url.rstrip("/")
+    return {
+        "DATABASES": {"default": database},
+        "REDIS_URL": redis_base,
+        "CACHES": {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": redis_base,
+                "KEY_PREFIX": "jengu-cache",
+            }
+        },
+        "DRAMATIQ_BROKER": {
+            "BROKER": "dramatiq.brokers.redis.RedisBroker",
+            "OPTIONS": {
+                "url": redis_base,
+                # A silent worker's unacked messages come back after this many ms
+                # (LIBRARY-NOTES: the library default leaves them for minutes).
+                "heartbeat_timeout": env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=30000),
+                "maintenance_chance": env.int("DRAMATIQ_MAINTENANCE_CHANCE", default=10000),
+            },
+            "MIDDLEWARE": [
+                "dramatiq.middleware.AgeLimit",
+                "dramatiq.middleware.TimeLimit",
+                "dramatiq.middleware.Callbacks",
+                "dramatiq.middleware.Pipelines",
+                "dramatiq.middleware.Retries",
+                "dramatiq.middleware.CurrentMessage",
+                "django_dramatiq.middleware.DbConnectionsMiddleware",
+            ],
+        },
+        "DRAMATIQ_CRONTAB": {"REDIS_URL": redis_base},
+    }
+
+
+# Providers (every one optional: missing key -> that provider is skipped).
+XAI_API_KEYS = env.list("XAI_API_KEYS", default=[])
+XAI_BASE_URL = env.str("XAI_BASE_URL", default="https://api.x.ai/v1").rstrip("/")
+XAI_MODEL = env.str("XAI_MODEL", default="grok-3-mini")
+ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
+ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="https://api.anthropic.com").rstrip(
+    "/"
+)
+ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-3-5-haiku-latest")
+MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
+MILLIONVERIFIER_BASE_URL = env.str(
+    "MILLIONVERIFIER_BASE_URL", default="https://api.millionverifier.com"
+).rstrip("/")
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+
+# Key for secrets stored in the database (SMTP/IMAP passwords, ESP keys).
+# Defaults to one derived from SECRET_KEY; set it to rotate SECRET_KEY safely.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
