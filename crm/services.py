@@ -1,0 +1,129 @@
+"""Writes on CRM records. Views, admin actions, actors and commands call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Campaign, Enrollment, Prospect, Stage, StageChange
+
+TERMINAL_STAGES = frozenset({Stage.UNSUBSCRIBED, Stage.BOUNCED})
+
+# Where a prospect may go from each stage. Terminal stages (unsubscribed, bounced)
+# have no way out: only a person editing the record in admin can undo them.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Stage.NEW: frozenset(
+        {Stage.ENRICHING, Stage.ENRICHED, Stage.READY, Stage.CONTACTED, Stage.INVALID}
+    ),
+    Stage.ENRICHING: frozenset({Stage.NEW, Stage.ENRICHED, Stage.READY, Stage.INVALID}),
+    Stage.ENRICHED: frozenset({Stage.ENRICHING, Stage.READY, Stage.INVALID, Stage.CONTACTED}),
+    Stage.READY: frozenset({Stage.ENRICHING, Stage.CONTACTED, Stage.INVALID}),
+    Stage.CONTACTED: frozenset({Stage.REPLIED, Stage.MEETING, Stage.WON}),
+    Stage.REPLIED: frozenset({Stage.MEETING, Stage.WON}),
+    Stage.MEETING: frozenset({Stage.WON, Stage.REPLIED}),
+    Stage.WON: frozenset(),
+    Stage.LOST: frozenset({Stage.NEW, Stage.READY}),
+    Stage.INVALID: frozenset({Stage.NEW, Stage.ENRICHING}),
+    Stage.UNSUBSCRIBED: frozenset(),
+    Stage.BOUNCED: frozenset(),
+}
+# Any live prospect can be lost, unsubscribe or bounce.
+for _stage, _targets in list(ALLOWED_TRANSITIONS.items()):
+    if _stage not in TERMINAL_STAGES and _stage != Stage.LOST:
+        ALLOWED_TRANSITIONS[_stage] = _targets | {Stage.LOST, Stage.UNSUBSCRIBED, Stage.BOUNCED}
+
+
+class InvalidStageTransition(ValueError):
+    pass
+
+
+def stage_transition_allowed(*, from_stage: str, to_stage: str) -> bool:
+    return to_stage in ALLOWED_TRANSITIONS.get(from_stage, frozenset())
+
+
+@transaction.atomic
+def prospect_change_stage(
+    *, prospect: Prospect, to_stage: str, changed_by: str, reason: str = ""
+) -> Prospect:
+    """Move a prospect to `to_stage`, enforcing the funnel and recording who did it.
+
+    Locks the row so two workers cannot both move the same prospect from a stale
+    stage. Moving to the current stage is a no-op (redelivered events are common).
+    """
+    locked = Prospect.objects.select_for_update().get(pk=prospect.pk)
+    if locked.stage == to_stage:
+        prospect.stage = to_stage
+        return prospect
+    if not stage_transition_allowed(from_stage=locked.stage, to_stage=to_stage):
+        raise InvalidStageTransition(f"{locked.stage} → {to_stage} is not allowed")
+    StageChange.objects.create(
+        prospect=locked,
+        from_stage=locked.stage,
+        to_stage=to_stage,
+        changed_by=changed_by[:128],
+        reason=reason[:500],
+    )
+    Prospect.objects.filter(pk=locked.pk).update(stage=to_stage, updated_at=timezone.now())
+    prospect.stage = to_stage
+    return prospect
+
+
+def prospects_mark_lost(*, prospects: Iterable[Prospect], changed_by: str) -> int:
+    """Mark each prospect lost where the funnel allows it; return how many moved."""
+    moved = 0
+    for prospect in prospects:
+        if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.LOST):
+            prospect_change_stage(prospect=prospect, to_stage=Stage.LOST, changed_by=changed_by)
+            moved += 1
+    return moved
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    prospect_id: int
+    status: str  # "enrolled" | "already_enrolled" | "not_found" | "not_eligible"
+    reason: str = ""
+
+
+NOT_ENROLLABLE_STAGES = frozenset(
+    {Stage.UNSUBSCRIBED, Stage.BOUNCED, Stage.INVALID, Stage.LOST, Stage.WON}
+)
+
+
+def campaign_enroll(*, campaign: Campaign, prospect_ids: Iterable[int]) -> list[EnrollResult]:
+    """Enroll prospects in a campaign; one result per requested id, in order."""
+    ids = list(dict.fromkeys(prospect_ids))
+    prospects = Prospect.objects.in_bulk(ids)
+    already = set(
+        Enrollment.objects.filter(campaign=campaign, prospect_id__in=ids).values_list(
+            "prospect_id", flat=True
+        )
+    )
+    results: list[EnrollResult] = []
+    to_create: list[Enrollment] = []
+    now = timezone.now()
+    for prospect_id in ids:
+        prospect = prospects.get(prospect_id)
+        if prospect is None:
+            results.append(EnrollResult(prospect_id, "not_found", "no such prospect"))
+        elif prospect_id in already:
+            results.append(EnrollResult(prospect_id, "already_enrolled"))
+        elif prospect.stage in NOT_ENROLLABLE_STAGES:
+            results.append(EnrollResult(prospect_id, "not_eligible", f"stage is {prospect.stage}"))
+        else:
+            to_create.append(Enrollment(prospect=prospect, campaign=campaign, next_send_at=now))
+            results.append(EnrollResult(prospect_id, "enrolled"))
+    Enrollment.objects.bulk_create(to_create, ignore_conflicts=True)
+    return results
+
+
+def campaign_set_status(*, campaign: Campaign, status: str) -> Campaign:
+    """Activate, pause, resume or finish a campaign."""
+    if status not in Campaign.Status.values:
+        raise ValueError(f"unknown campaign status {status!r}")
+    campaign.status = status
+    campaign.save(update_fields=["status", "updated_at"])
+    return campaign
