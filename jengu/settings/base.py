@@ -164,9 +164,7 @@ XAI_API_KEYS = env.list("XAI_API_KEYS", default=[])
 XAI_BASE_URL = env.str("XAI_BASE_URL", default="https://api.x.ai/v1").rstrip("/")
 XAI_MODEL = env.str("XAI_MODEL", default="grok-3-mini")
 ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
-ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="https://api.anthropic.com").rstrip(
-    "/"
-)
+ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="https://api.anthropic.com").rstrip("/")
 ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-3-5-haiku-latest")
 MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
 MILLIONVERIFIER_BASE_URL = env.str(
