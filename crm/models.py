@@ -145,6 +145,10 @@ class Inbox(models.Model):
         default=120, help_text="Minimum pause between two sends from this inbox."
     )
     active = models.BooleanField(default=True)
+    sending_paused = models.BooleanField(
+        default=False,
+        help_text="Set by bounce protection: no first touches until an operator resumes.",
+    )
     bounce_count = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
@@ -179,7 +183,16 @@ class Campaign(models.Model):
         models.PositiveSmallIntegerField(), default=list, blank=True, help_text="0=Mon … 6=Sun"
     )
     skip_holidays = models.BooleanField(default=True)
-    require_approval = models.BooleanField(default=False)
+    require_approval = models.BooleanField(
+        default=False, help_text="AI-written first touches wait for a person's approval."
+    )
+    approve_follow_ups = models.BooleanField(
+        default=False, help_text="Follow-up steps also wait for approval."
+    )
+    first_steps_paused = models.BooleanField(
+        default=False,
+        help_text="Set by bounce protection: no new first touches until an operator resumes.",
+    )
     sender_postal_address = models.CharField(
         max_length=300, blank=True, help_text="Shown in every e-mail's footer (CAN-SPAM)."
     )
@@ -245,6 +258,10 @@ class Enrollment(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     variant = models.CharField(max_length=32, blank=True)
     stop_reason = models.CharField(max_length=255, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(
+        null=True, blank=True, help_text="Out-of-office: resume after this time."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
