@@ -1,0 +1,214 @@
+"""Create-or-update of prospects by natural key, shared by CSV import and the API.
+
+The natural key is the e-mail (case-insensitive); a row without one is matched
+by business name + city. Rows are cleaned first (`prospect_row_clean`), then
+upserted a chunk at a time in one transaction (`prospects_upsert`), so a bad
+row is reported and skipped without losing the others.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from crm.models import EmailStatus, Prospect
+
+TEXT_FIELDS = {
+    "business_name": 255,
+    "contact_name": 255,
+    "phone": 64,
+    "city": 128,
+    "industry": 128,
+    "source": 64,
+    "notes": 10_000,
+}
+UPSERT_FIELDS = (
+    "business_name",
+    "contact_name",
+    "email",
+    "website",
+    "domain",
+    "phone",
+    "city",
+    "country",
+    "timezone",
+    "industry",
+    "tags",
+    "notes",
+    "email_status",
+)
+
+
+class RowError(ValueError):
+    """A row that cannot be imported; the message is the reason shown to the user."""
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _clean_email(value: str) -> str:
+    email = value.strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise RowError(f"invalid e-mail {value!r}") from None
+    return email
+
+
+def _clean_website(value: str) -> tuple[str, str]:
+    website = value.strip()
+    if not website:
+        return "", ""
+    if "://" not in website:
+        website = f"https://{website}"
+    try:
+        URLValidator(schemes=["http", "https"])(website)
+    except ValidationError:
+        raise RowError(f"invalid website {value!r}") from None
+    host = (urlsplit(website).hostname or "").lower()
+    return website[:500], host.removeprefix("www.")
+
+
+def _clean_country(value: str) -> str:
+    country = value.strip().upper()
+    if country and (len(country) != 2 or not country.isalpha()):
+        raise RowError(f"country must be an ISO 3166 alpha-2 code, got {value!r}")
+    return country
+
+
+def _clean_timezone(value: str) -> str:
+    tz = value.strip()
+    if tz and tz not in _timezones():
+        raise RowError(f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)")
+    return tz
+
+
+def _clean_tags(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        parts = [str(tag) for tag in value]
+    else:
+        parts = str(value or "").replace(";", ",").split(",")
+    return sorted({tag.strip()[:64] for tag in parts if tag.strip()})
+
+
+def _clean_email_status(value: str) -> str:
+    status = value.strip().lower() or EmailStatus.UNKNOWN
+    if status not in EmailStatus.values:
+        raise RowError(f"email_status must be one of {', '.join(EmailStatus.values)}")
+    return status
+
+
+def prospect_row_clean(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate and normalise one incoming row; raise RowError with the reason."""
+    row: dict[str, Any] = {}
+    for name, max_length in TEXT_FIELDS.items():
+        value = str(raw.get(name) or "").strip()
+        if len(value) > max_length:
+            raise RowError(f"{name} is longer than {max_length} characters")
+        row[name] = value
+    if not row["business_name"]:
+        raise RowError("business_name is required")
+    row["email"] = _clean_email(str(raw.get("email") or ""))
+    row["website"], row["domain"] = _clean_website(str(raw.get("website") or ""))
+    if not row["domain"] and row["email"]:
+        row["domain"] = row["email"].rpartition("@")[2]
+    row["country"] = _clean_country(str(raw.get("country") or ""))
+    row["timezone"] = _clean_timezone(str(raw.get("timezone") or ""))
+    row["tags"] = _clean_tags(raw.get("tags"))
+    row["email_status"] = _clean_email_status(str(raw.get("email_status") or ""))
+    return row
+
+
+def natural_key(row: Mapping[str, Any]) -> tuple[str, ...]:
+    if row["email"]:
+        return ("email", row["email"])
+    return ("name_city", row["business_name"].lower(), row["city"].lower())
+
+
+@dataclass
+class UpsertOutcome:
+    status: str  # created | updated | unchanged
+    prospect: Prospect
+
+
+@dataclass
+class UpsertSummary:
+    outcomes: list[UpsertOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+
+def _existing_by_key(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], Prospect]:
+    emails = [row["email"] for row in rows if row["email"]]
+    name_city = [(row["business_name"].lower(), row["city"].lower()) for row in rows]
+    query = Q(email__in=emails)
+    for name, city in {pair for pair, row in zip(name_city, rows, strict=True) if not row["email"]}:
+        query |= Q(_name=name, _city=city, email="")
+    found = Prospect.objects.annotate(_name=Lower("business_name"), _city=Lower("city")).filter(
+        query
+    )
+    existing: dict[tuple[str, ...], Prospect] = {}
+    for prospect in found:
+        if prospect.email:
+            existing[("email", prospect.email.lower())] = prospect
+        else:
+            existing.setdefault(("name_city", prospect._name, prospect._city), prospect)
+    return existing
+
+
+def _apply(prospect: Prospect, row: Mapping[str, Any]) -> bool:
+    """Copy provided values onto an existing prospect; True if anything changed.
+
+    Blank incoming values never erase what Jengu already knows (an import of a
+    thinner file must not wipe enrichment results).
+    """
+    changed = False
+    for name in UPSERT_FIELDS:
+        value = row[name]
+        if value in ("", [], None) or (name == "email_status" and value == EmailStatus.UNKNOWN):
+            continue
+        if getattr(prospect, name) != value:
+            setattr(prospect, name, value)
+            changed = True
+    return changed
+
+
+@transaction.atomic
+def prospects_upsert(*, rows: Sequence[Mapping[str, Any]], source: str) -> UpsertSummary:
+    """Upsert cleaned rows (see `prospect_row_clean`) whose natural keys are distinct."""
+    existing = _existing_by_key(rows)
+    summary = UpsertSummary()
+    to_create: list[Prospect] = []
+    to_update: list[Prospect] = []
+    for row in rows:
+        prospect = existing.get(natural_key(row))
+        if prospect is None:
+            prospect = Prospect(**{name: row[name] for name in UPSERT_FIELDS}, source=source)
+            to_create.append(prospect)
+            summary.outcomes.append(UpsertOutcome("created", prospect))
+        elif _apply(prospect, row):
+            to_update.append(prospect)
+            summary.outcomes.append(UpsertOutcome("updated", prospect))
+        else:
+            summary.outcomes.append(UpsertOutcome("unchanged", prospect))
+    Prospect.objects.bulk_create(to_create)
+    now = timezone.now()
+    for prospect in to_update:
+        prospect.updated_at = now
+    Prospect.objects.bulk_update(to_update, [*UPSERT_FIELDS, "updated_at"])
+    return summary
