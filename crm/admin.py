@@ -1,0 +1,324 @@
+"""Operator admin for CRM records. Actions call services; nothing heavy runs inline."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from crm.models import Campaign, CampaignStep, Enrollment, Inbox, Prospect, StageChange
+from crm.services import campaign_enroll, campaign_set_status, prospects_mark_lost
+from jengu.admin_utils import EstimatedCountPaginator
+from outreach.models import EmailMessage
+from outreach.suppression import prospects_suppress
+
+
+def actor_name(request: HttpRequest) -> str:
+    return f"user:{request.user.get_username()}"
+
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    extra = 0
+    fields = ("campaign", "status", "current_step", "next_send_at", "variant", "stop_reason")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("campaign")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class MessageInline(admin.TabularInline):
+    model = EmailMessage
+    fk_name = "prospect"
+    extra = 0
+    fields = ("created_at", "direction", "step", "subject", "status", "sent_at")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    ordering = ("-created_at",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).defer("body")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class StageChangeInline(admin.TabularInline):
+    model = StageChange
+    extra = 0
+    fields = ("created_at", "from_stage", "to_stage", "changed_by", "reason")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class EnrollForm(forms.Form):
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.exclude(status=Campaign.Status.FINISHED)
+    )
+
+
+@admin.register(Prospect)
+class ProspectAdmin(admin.ModelAdmin):
+    list_display = (
+        "business_name",
+        "email",
+        "email_status",
+        "stage",
+        "city",
+        "country",
+        "score",
+        "updated_at",
+    )
+    list_filter = ("stage", "email_status", "country", "source")
+    search_fields = ("=email", "business_name", "=domain", "contact_name")
+    readonly_fields = ("stage", "created_at", "updated_at")
+    inlines = (EnrollmentInline, MessageInline, StageChangeInline)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ("enroll_in_campaign", "mark_lost", "suppress")
+    fieldsets = (
+        (None, {"fields": ("business_name", "contact_name", "email", "email_status", "stage")}),
+        ("Company", {"fields": ("website", "domain", "phone", "city", "country", "timezone")}),
+        ("Classification", {"fields": ("industry", "source", "tags", "score", "notes")}),
+        ("Enrichment", {"fields": ("enrichment",), "classes": ("collapse",)}),
+        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            queryset = queryset.defer("notes", "enrichment")
+        return queryset
+
+    @admin.action(description="Enroll selected prospects in a campaign…")
+    def enroll_in_campaign(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = EnrollForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            campaign = form.cleaned_data["campaign"]
+            ids = list(queryset.values_list("pk", flat=True))
+            results = campaign_enroll(campaign=campaign, prospect_ids=ids)
+            enrolled = sum(1 for result in results if result.status == "enrolled")
+            others = len(results) - enrolled
+            self.message_user(
+                request,
+                f"Enrolled {enrolled} in {campaign}; {others} skipped "
+                "(already enrolled or not eligible).",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Enroll prospects in a campaign",
+            "form": form,
+            "queryset": queryset[:20],
+            "count": queryset.count(),
+            "opts": self.model._meta,
+            "action": "enroll_in_campaign",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return render(request, "admin/crm/prospect/enroll.html", context)
+
+    @admin.action(description="Mark selected prospects lost")
+    def mark_lost(self, request: HttpRequest, queryset: QuerySet) -> None:
+        moved = prospects_mark_lost(prospects=queryset, changed_by=actor_name(request))
+        self.message_user(request, f"{moved} marked lost.", messages.SUCCESS)
+
+    @admin.action(description="Suppress selected prospects (never e-mail again)")
+    def suppress(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = prospects_suppress(
+            prospects=queryset, reason="suppressed by operator", source=actor_name(request)
+        )
+        self.message_user(request, f"{count} addresses suppressed.", messages.SUCCESS)
+
+
+class InboxForm(forms.ModelForm):
+    """Secrets are write-only: the form never shows them; blank keeps the stored value."""
+
+    SECRET_FIELDS = ("smtp_password", "imap_password", "resend_api_key")
+    smtp_password = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank: keep."
+    )
+    imap_password = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank: keep."
+    )
+    resend_api_key = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank: keep."
+    )
+
+    class Meta:
+        model = Inbox
+        fields = (
+            "email",
+            "display_name",
+            "transport",
+            "active",
+            "sending_paused",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_username",
+            "smtp_password",
+            "resend_api_key",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_username",
+            "imap_password",
+            "imap_folder",
+            "imap_sent_folder",
+            "daily_limit",
+            "warmup_enabled",
+            "warmup_start",
+            "warmup_ramp",
+            "min_gap_seconds",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name in self.SECRET_FIELDS:
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+@admin.register(Inbox)
+class InboxAdmin(admin.ModelAdmin):
+    form = InboxForm
+    list_display = (
+        "email",
+        "transport",
+        "active",
+        "sending_paused",
+        "daily_limit",
+        "warmup_enabled",
+        "warmup_start",
+        "bounce_count",
+        "last_sent_at",
+    )
+    list_filter = ("active", "transport", "warmup_enabled", "sending_paused")
+    search_fields = ("email", "display_name")
+    readonly_fields = ("bounce_count", "last_error", "last_error_at", "last_sent_at")
+    fieldsets = (
+        (None, {"fields": ("email", "display_name", "transport", "active", "sending_paused")}),
+        (
+            "SMTP",
+            {
+                "fields": (
+                    "smtp_host",
+                    "smtp_port",
+                    "smtp_security",
+                    "smtp_username",
+                    "smtp_password",
+                )
+            },
+        ),
+        ("Resend", {"fields": ("resend_api_key",), "classes": ("collapse",)}),
+        (
+            "IMAP (replies)",
+            {
+                "fields": (
+                    "imap_host",
+                    "imap_port",
+                    "imap_security",
+                    "imap_username",
+                    "imap_password",
+                    "imap_folder",
+                    "imap_sent_folder",
+                ),
+                "classes": ("collapse",),
+            },
+        ),
+        (
+            "Volume",
+            {
+                "fields": (
+                    "daily_limit",
+                    "warmup_enabled",
+                    "warmup_start",
+                    "warmup_ramp",
+                    "min_gap_seconds",
+                )
+            },
+        ),
+        ("Health", {"fields": ("bounce_count", "last_error", "last_error_at", "last_sent_at")}),
+    )
+
+
+class CampaignStepInline(admin.StackedInline):
+    model = CampaignStep
+    extra = 0
+    fields = (("order", "delay_days", "strategy"), "subject_template", "body_template", "variants")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "status", "strategy", "require_approval", "first_steps_paused")
+    list_filter = ("status", "require_approval", "first_steps_paused")
+    search_fields = ("name",)
+    filter_horizontal = ("inboxes",)
+    inlines = (CampaignStepInline,)
+    actions = ("activate", "pause", "resume_first_steps")
+    fieldsets = (
+        (None, {"fields": ("name", "status", "strategy", "inboxes", "sender_postal_address")}),
+        (
+            "Sending window (prospect's local time)",
+            {"fields": ("window_start_hour", "window_end_hour", "window_days", "skip_holidays")},
+        ),
+        ("Review", {"fields": ("require_approval", "approve_follow_ups", "first_steps_paused")}),
+    )
+
+    @admin.action(description="Activate / resume selected campaigns")
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for campaign in queryset:
+            campaign_set_status(campaign=campaign, status=Campaign.Status.ACTIVE)
+        self.message_user(request, f"{queryset.count()} campaigns active.", messages.SUCCESS)
+
+    @admin.action(description="Pause selected campaigns")
+    def pause(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for campaign in queryset:
+            campaign_set_status(campaign=campaign, status=Campaign.Status.PAUSED)
+        self.message_user(request, f"{queryset.count()} campaigns paused.", messages.SUCCESS)
+
+    @admin.action(description="Resume first touches paused by bounce protection")
+    def resume_first_steps(self, request: HttpRequest, queryset: QuerySet) -> None:
+        updated = queryset.update(first_steps_paused=False)
+        self.message_user(request, f"{updated} campaigns resumed.", messages.SUCCESS)
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ("prospect", "campaign", "status", "current_step", "next_send_at", "variant")
+    list_filter = ("status", "campaign")
+    list_select_related = ("prospect", "campaign")
+    raw_id_fields = ("prospect",)
+    autocomplete_fields = ("campaign",)
+    search_fields = ("=prospect__email", "prospect__business_name")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    list_display = ("prospect", "from_stage", "to_stage", "changed_by", "created_at")
+    list_filter = ("to_stage", "from_stage")
+    list_select_related = ("prospect",)
+    raw_id_fields = ("prospect",)
+    search_fields = ("=prospect__email", "changed_by")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
