@@ -20,6 +20,7 @@ PROCESSES = {
     "web": [*MANAGE, "runserver", "127.0.0.1:8000", "--noreload"],
     "worker": [*MANAGE, "rundramatiq", "--processes", "1", "--threads", "4"],
     "scheduler": [*MANAGE, "crontab"],
+    "mail": [sys.executable, "-m", "jengu.devmail"],
 }
 
 
