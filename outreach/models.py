@@ -97,3 +97,118 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class InboundEmail(models.Model):
+    """One received message, kept raw so it can be reprocessed without the provider."""
+
+    class Source(models.TextChoices):
+        IMAP = "imap"
+        WEBHOOK = "webhook"
+        FILE = "file"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSED = "processed"
+        IGNORED = "ignored", "ignored (our own message)"
+        FAILED = "failed"
+
+    class Label(models.TextChoices):
+        BOUNCE_HARD = "bounce_hard"
+        BOUNCE_SOFT = "bounce_soft"
+        AUTO_REPLY = "auto_reply"
+        UNSUBSCRIBE = "unsubscribe"
+        INTERESTED = "interested"
+        MEETING = "meeting"
+        NOT_INTERESTED = "not_interested"
+        QUESTION = "question"
+        OTHER = "other"
+
+    class Method(models.TextChoices):
+        RULES = "rules"
+        AI = "ai"
+        MANUAL = "manual"
+
+    raw = models.BinaryField(help_text="The message exactly as received (RFC 822).")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    provider_message_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, help_text="ESP id or IMAP uid key."
+    )
+    message_id = models.CharField(max_length=255, blank=True, help_text="Its Message-ID header.")
+    inbox = models.ForeignKey(
+        Inbox, on_delete=models.SET_NULL, related_name="inbound", null=True, blank=True
+    )
+    folder = models.CharField(max_length=128, blank=True)
+    from_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    email_message = models.OneToOneField(
+        EmailMessage,
+        on_delete=models.SET_NULL,
+        related_name="inbound_email",
+        null=True,
+        blank=True,
+        help_text="The inbound message row created for the thread.",
+    )
+    replied_to = models.ForeignKey(
+        EmailMessage,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        null=True,
+        blank=True,
+        help_text="Our outbound message this answers.",
+    )
+    prospect = models.ForeignKey(
+        Prospect, on_delete=models.SET_NULL, related_name="inbound", null=True, blank=True
+    )
+    match_method = models.CharField(max_length=16, blank=True, help_text="header, sender or none")
+    label = models.CharField(max_length=16, choices=Label.choices, blank=True, db_index=True)
+    confidence = models.FloatField(null=True, blank=True)
+    method = models.CharField(max_length=8, choices=Method.choices, blank=True)
+    details = models.JSONField(default=dict, blank=True, help_text="Why: rules hit, bounce code…")
+    label_corrected_by = models.CharField(max_length=128, blank=True)
+    label_corrected_at = models.DateTimeField(null=True, blank=True)
+    needs_human = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~models.Q(message_id=""),
+                name="inbound_message_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbound_status_idx"),
+            models.Index(
+                fields=["-received_at"],
+                condition=models.Q(needs_human=True),
+                name="inbound_needs_human_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_email}: {self.subject[:60]}"
+
+
+class ImapCursor(models.Model):
+    """The last UID fetched per inbox and folder; UIDVALIDITY changes restart the folder."""
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="imap_cursors")
+    folder = models.CharField(max_length=128)
+    uidvalidity = models.BigIntegerField(default=0)
+    last_uid = models.BigIntegerField(default=0)
+    polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["inbox", "folder"], name="imap_cursor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inbox} {self.folder} uid>{self.last_uid}"
