@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "anymail",
     "jengu.events",
+    "jengu.apikeys",
     "crm",
     "enrichment",
     "outreach",
@@ -171,8 +172,56 @@ MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
 MILLIONVERIFIER_BASE_URL = env.str(
     "MILLIONVERIFIER_BASE_URL", default="https://api.millionverifier.com"
 ).rstrip("/")
+# Web search for prospects' websites (Brave Search API); off without a key.
+SEARCH_API_KEY = env.str("SEARCH_API_KEY", default="")
+SEARCH_BASE_URL = env.str(
+    "SEARCH_BASE_URL", default="https://api.search.brave.com/res/v1"
+).rstrip("/")
+MILLIONVERIFIER_RATE_PER_SECOND = env.float("MILLIONVERIFIER_RATE_PER_SECOND", default=5.0)
+
+# Enrichment fetching. Private/loopback targets stay refused unless a test or the
+# local demo turns this on: it is the SSRF guard's only off switch.
+ENRICHMENT_ALLOW_PRIVATE_ADDRESSES = env.bool("ENRICHMENT_ALLOW_PRIVATE_ADDRESSES", default=False)
+ENRICHMENT_USER_AGENT = env.str(
+    "ENRICHMENT_USER_AGENT",
+    default="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36 JenguBot/1.0",
+)
+ENRICHMENT_CONNECT_TIMEOUT = env.float("ENRICHMENT_CONNECT_TIMEOUT", default=5.0)
+ENRICHMENT_READ_TIMEOUT = env.float("ENRICHMENT_READ_TIMEOUT", default=10.0)
+ENRICHMENT_PAGE_TIMEOUT = env.float("ENRICHMENT_PAGE_TIMEOUT", default=15.0)
+ENRICHMENT_TIME_BUDGET = env.float("ENRICHMENT_TIME_BUDGET", default=60.0)
+ENRICHMENT_MAX_BYTES = env.int("ENRICHMENT_MAX_BYTES", default=1_000_000)
+ENRICHMENT_MAX_REDIRECTS = env.int("ENRICHMENT_MAX_REDIRECTS", default=5)
+ENRICHMENT_MAX_PAGES = env.int("ENRICHMENT_MAX_PAGES", default=6)
+ENRICHMENT_VALIDATE_TOP = env.int("ENRICHMENT_VALIDATE_TOP", default=3)
+ENRICHMENT_GUESS_URL_TEMPLATES = env.list(
+    "ENRICHMENT_GUESS_URL_TEMPLATES", default=["https://{domain}/", "http://{domain}/"]
+)
+ENRICHMENT_DNS_RESOLVER = env.str(
+    "ENRICHMENT_DNS_RESOLVER", default="enrichment.dns.DnsPythonResolver"
+)
+ENRICHMENT_DNS_TIMEOUT = env.float("ENRICHMENT_DNS_TIMEOUT", default=3.0)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+
+# JSON API (/api/v1/): per-key token bucket (burst, then a steady rate) and body cap.
+API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=120)
+API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=10.0)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# Outbound webhooks: seconds to wait for a subscriber before retrying later.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+
+# Sending (issue 5): see docs/sending.md.
+SEND_BATCH_INTERVAL_MINUTES = env.int("SEND_BATCH_INTERVAL_MINUTES", default=5)
+SEND_MAX_PER_DOMAIN_PER_DAY = env.int("SEND_MAX_PER_DOMAIN_PER_DAY", default=5)
+BOUNCE_RATE_THRESHOLD = env.float("BOUNCE_RATE_THRESHOLD", default=0.03)
+BOUNCE_MIN_SENDS = env.int("BOUNCE_MIN_SENDS", default=20)
+SEND_PACING_JITTER_SECONDS = env.int("SEND_PACING_JITTER_SECONDS", default=30)
+SEND_CLAIM_LEASE_MINUTES = env.int("SEND_CLAIM_LEASE_MINUTES", default=15)
+SEND_STUCK_AFTER_MINUTES = env.int("SEND_STUCK_AFTER_MINUTES", default=10)
+SEND_SMTP_TIMEOUT_SECONDS = env.int("SEND_SMTP_TIMEOUT_SECONDS", default=20)
+SEND_BATCH_SCAN_LIMIT = env.int("SEND_BATCH_SCAN_LIMIT", default=2000)
 
 # Key for secrets stored in the database (SMTP/IMAP passwords, ESP keys).
 # Defaults to one derived from SECRET_KEY; set it to rotate SECRET_KEY safely.
