@@ -51,6 +51,9 @@ class EmailMessage(models.Model):
     provider = models.CharField(max_length=32, blank=True, help_text="Who wrote it (AI/template)")
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.CharField(max_length=150, blank=True, help_text="Who approved/rejected")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True, help_text="Why it was rejected")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -212,3 +215,41 @@ class ImapCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inbox} {self.folder} uid>{self.last_uid}"
+
+
+class AICall(models.Model):
+    """One request to a writing provider (or the template fallback), for the dashboard."""
+
+    provider = models.CharField(max_length=32, help_text="grok:1, grok:2, claude, template…")
+    model = models.CharField(max_length=100, blank=True)
+    purpose = models.CharField(max_length=32, default="compose")
+    reference = models.CharField(max_length=64, blank=True, help_text="e.g. enrollment:step")
+    success = models.BooleanField()
+    error_class = models.CharField(max_length=32, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    trace_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "AI call"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["provider", "-created_at"], name="aicall_provider_idx"),
+            models.Index(fields=["-created_at"], name="aicall_created_idx"),
+            models.Index(fields=["trace_id"], name="aicall_trace_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {'ok' if self.success else self.error_class}"
+
+
+class PendingApproval(EmailMessage):
+    """Composed messages waiting for a person: the admin's approval queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "message awaiting approval"
+        verbose_name_plural = "approval queue"
