@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import Campaign, Enrollment, Prospect, Stage, StageChange
+from crm.upsert import UPSERT_FIELDS, RowError, natural_key, prospect_row_clean, prospects_upsert
 
 TERMINAL_STAGES = frozenset({Stage.UNSUBSCRIBED, Stage.BOUNCED})
 
@@ -127,3 +129,102 @@ def campaign_set_status(*, campaign: Campaign, status: str) -> Campaign:
     campaign.status = status
     campaign.save(update_fields=["status", "updated_at"])
     return campaign
+
+
+class ProspectConflict(ValueError):
+    """Another prospect already has this e-mail address."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"a prospect with e-mail {email} already exists")
+
+
+def _prospect_fields(row: Mapping[str, Any], source: str) -> dict[str, Any]:
+    return {**{name: row[name] for name in UPSERT_FIELDS}, "source": row["source"] or source}
+
+
+def prospect_create(*, data: Mapping[str, Any], source: str) -> Prospect:
+    """Create one prospect from raw input; raise RowError (bad input) or ProspectConflict."""
+    row = prospect_row_clean(data)
+    if row["email"] and Prospect.objects.filter(email__iexact=row["email"]).exists():
+        raise ProspectConflict(row["email"])
+    try:
+        with transaction.atomic():
+            return Prospect.objects.create(**_prospect_fields(row, source))
+    except IntegrityError:  # created concurrently since the check above
+        raise ProspectConflict(row["email"]) from None
+
+
+@transaction.atomic
+def prospect_update(*, prospect: Prospect, data: Mapping[str, Any], changed_by: str) -> Prospect:
+    """Set the given fields (blank values do clear them); `stage` goes through the funnel.
+
+    The merged record is cleaned by the same rules as an import, so a patch can
+    never store what a create would refuse.
+    """
+    fields = {name: value for name, value in data.items() if name != "stage"}
+    current = {name: getattr(prospect, name) for name in (*UPSERT_FIELDS, "source")}
+    row = prospect_row_clean({**current, **fields})
+    if "website" not in fields and "email" not in fields:
+        row["domain"] = prospect.domain  # keep what enrichment found
+    changed = [name for name in (*UPSERT_FIELDS, "source") if getattr(prospect, name) != row[name]]
+    for name in changed:
+        setattr(prospect, name, row[name])
+    if changed:
+        try:
+            with transaction.atomic():
+                prospect.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError:
+            raise ProspectConflict(row["email"]) from None
+    if data.get("stage"):
+        prospect_change_stage(prospect=prospect, to_stage=data["stage"], changed_by=changed_by)
+        prospect.refresh_from_db(fields=["stage", "updated_at"])
+    return prospect
+
+
+@dataclass(frozen=True)
+class BulkRowResult:
+    index: int
+    status: str  # created | updated | unchanged | error
+    id: int | None = None
+    reason: str = ""
+
+
+def _bulk_clean(
+    rows: Sequence[Any],
+) -> tuple[list[BulkRowResult | None], list[int], list[dict[str, Any]]]:
+    """Per-row errors, and the positions and cleaned rows that can be upserted."""
+    results: list[BulkRowResult | None] = [None] * len(rows)
+    positions: list[int] = []
+    clean: list[dict[str, Any]] = []
+    seen: dict[tuple[str, ...], int] = {}
+    for index, raw in enumerate(rows):
+        try:
+            if not isinstance(raw, Mapping):
+                raise RowError("a row must be an object")
+            row = prospect_row_clean(raw)
+        except RowError as exc:
+            results[index] = BulkRowResult(index, "error", reason=str(exc))
+            continue
+        key = natural_key(row)
+        if key in seen:
+            results[index] = BulkRowResult(index, "error", reason=f"duplicate of row {seen[key]}")
+            continue
+        seen[key] = index
+        positions.append(index)
+        clean.append(row)
+    return results, positions, clean
+
+
+def prospects_bulk_upsert(*, rows: Sequence[Any], source: str) -> list[BulkRowResult]:
+    """Upsert rows by natural key in one transaction; one result per row, in order.
+
+    A bad row is reported with its reason and the others are still written.
+    """
+    results, positions, clean = _bulk_clean(rows)
+    try:
+        summary = prospects_upsert(rows=clean, source=source)
+    except IntegrityError:  # a concurrent writer created one of the keys: match it now
+        summary = prospects_upsert(rows=clean, source=source)
+    for index, outcome in zip(positions, summary.outcomes, strict=True):
+        results[index] = BulkRowResult(index, outcome.status, outcome.prospect.pk)
+    return [result for result in results if result is not None]

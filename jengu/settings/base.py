@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "anymail",
     "jengu.events",
     "jengu.apikeys",
+    "jengu.apikeys",
     "crm",
     "enrichment",
     "outreach",
@@ -222,6 +223,13 @@ SEND_CLAIM_LEASE_MINUTES = env.int("SEND_CLAIM_LEASE_MINUTES", default=15)
 SEND_STUCK_AFTER_MINUTES = env.int("SEND_STUCK_AFTER_MINUTES", default=10)
 SEND_SMTP_TIMEOUT_SECONDS = env.int("SEND_SMTP_TIMEOUT_SECONDS", default=20)
 SEND_BATCH_SCAN_LIMIT = env.int("SEND_BATCH_SCAN_LIMIT", default=2000)
+
+# JSON API (/api/v1/): per-key token bucket (burst, then a steady rate) and body cap.
+API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=120)
+API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=10.0)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# Outbound webhooks: seconds to wait for a subscriber before retrying later.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 
 # Key for secrets stored in the database (SMTP/IMAP passwords, ESP keys).
 # Defaults to one derived from SECRET_KEY; set it to rotate SECRET_KEY safely.

@@ -1,0 +1,59 @@
+"""Create and change sending inboxes (API and scripts). Secrets are write-only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from crm.errors import InvalidInput
+from crm.models import Inbox
+
+INBOX_FIELDS = (
+    "email",
+    "display_name",
+    "transport",
+    "smtp_host",
+    "smtp_port",
+    "smtp_username",
+    "smtp_password",
+    "smtp_security",
+    "resend_api_key",
+    "imap_host",
+    "imap_port",
+    "imap_username",
+    "imap_password",
+    "imap_security",
+    "daily_limit",
+    "warmup_enabled",
+    "warmup_start",
+    "min_gap_seconds",
+    "active",
+)
+
+
+def _check_transport(inbox: Inbox) -> None:
+    if inbox.transport == Inbox.Transport.SMTP and not inbox.smtp_host:
+        raise InvalidInput("smtp_host", "an SMTP inbox needs smtp_host")
+    if inbox.transport == Inbox.Transport.RESEND and not inbox.resend_api_key:
+        raise InvalidInput("resend_api_key", "a Resend inbox needs resend_api_key")
+
+
+@transaction.atomic
+def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
+    """Apply the given fields (e-mail stored lower-case); a blank secret is kept as is."""
+    for name in INBOX_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name in ("smtp_password", "resend_api_key", "imap_password") and not value:
+            continue  # clients echo back a form without the secret: never wipe it
+        setattr(inbox, name, value.strip().lower() if name == "email" else value)
+    _check_transport(inbox)
+    inbox.save()
+    return inbox
+
+
+def inbox_create(*, data: Mapping[str, Any]) -> Inbox:
+    return inbox_update(inbox=Inbox(), data=data)
