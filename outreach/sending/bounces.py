@@ -1,0 +1,59 @@
+"""Bounce protection: too many hard bounces in 24 h pause first touches, not follow-ups."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from crm.models import Campaign, Inbox
+from jengu.alerts import alert
+from outreach.models import EmailMessage
+
+logger = logging.getLogger(__name__)
+Status = EmailMessage.Status
+
+
+def bounce_rate(*, since_hours: int = 24, **filters: object) -> tuple[int, int]:
+    """(hard bounces, attempts) of outbound e-mail in the last `since_hours` hours."""
+    since = timezone.now() - timedelta(hours=since_hours)
+    attempts = EmailMessage.objects.filter(
+        direction=EmailMessage.Direction.OUTBOUND,
+        sent_at__gte=since,
+        status__in=[Status.SENT, Status.BOUNCED],
+        **filters,
+    )
+    return attempts.filter(status=Status.BOUNCED).count(), attempts.count()
+
+
+def _over_threshold(bounced: int, attempts: int) -> bool:
+    # Below a minimum volume one unlucky bounce would read as a huge rate.
+    return (
+        attempts >= settings.BOUNCE_MIN_SENDS
+        and bounced / attempts > settings.BOUNCE_RATE_THRESHOLD
+    )
+
+
+def bounce_protection_check(*, inbox: Inbox | None, campaign: Campaign | None) -> list[str]:
+    """Pause first steps of the inbox and/or campaign whose bounce rate is too high.
+
+    Called after every hard bounce (SMTP time here; asynchronous bounces can call
+    it too). Returns what it paused. An operator resumes in admin.
+    """
+    paused = []
+    if inbox is not None and not inbox.sending_paused:
+        bounced, attempts = bounce_rate(inbox=inbox)
+        if _over_threshold(bounced, attempts):
+            Inbox.objects.filter(pk=inbox.pk).update(sending_paused=True)
+            paused.append(f"inbox {inbox.email}: {bounced}/{attempts} bounced in 24 h")
+    if campaign is not None and not campaign.first_steps_paused:
+        bounced, attempts = bounce_rate(campaign=campaign)
+        if _over_threshold(bounced, attempts):
+            Campaign.objects.filter(pk=campaign.pk).update(first_steps_paused=True)
+            paused.append(f"campaign {campaign.name}: {bounced}/{attempts} bounced in 24 h")
+    for what in paused:
+        logger.warning("bounce protection paused first steps of %s", what)
+        alert("bounce_protection", f"First steps paused for {what}; resume in admin.")
+    return paused

@@ -1,0 +1,129 @@
+"""Writing a send's outcome: the message, its enrollment, the prospect and the inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm.models import CampaignStep, EmailStatus, Enrollment, Inbox, Prospect, Stage
+from crm.services import prospect_change_stage, stage_transition_allowed
+from jengu.bus import emit
+from outreach.models import EmailMessage, Suppression
+from outreach.suppression import suppression_add
+
+SENDER = "actor:SendEmail"
+Status = EmailMessage.Status
+
+
+def enrollment_advance(*, enrollment: Enrollment, step: int, sent_at: datetime) -> Enrollment:
+    """Move the sequence past `step`: next step due `delay_days` after this send, or finish.
+
+    Only advances from `step` itself, so a late or repeated record never moves
+    an enrollment twice or backwards.
+    """
+    locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if locked.current_step != step:
+        return locked
+    locked.last_sent_at = sent_at
+    following = (
+        CampaignStep.objects.filter(campaign_id=locked.campaign_id, order__gt=step)
+        .order_by("order")
+        .first()
+    )
+    if following is None:
+        locked.status = Enrollment.Status.FINISHED
+        locked.next_send_at = None
+    else:
+        locked.current_step = following.order
+        locked.next_send_at = sent_at + timedelta(days=following.delay_days)
+    locked.save(
+        update_fields=["current_step", "next_send_at", "status", "last_sent_at", "updated_at"]
+    )
+    return locked
+
+
+@transaction.atomic
+def message_record_sent(*, message: EmailMessage, sent_at: datetime, note: str = "") -> bool:
+    """Record an accepted e-mail and emit `EmailSent`; False if it was recorded before."""
+    updated = EmailMessage.objects.filter(
+        pk=message.pk, status__in=[Status.SENDING, Status.UNCERTAIN]
+    ).update(status=Status.SENT, sent_at=sent_at, error=note, updated_at=timezone.now())
+    if not updated:
+        return False
+    if message.enrollment_id and message.step is not None:
+        enrollment_advance(enrollment=message.enrollment, step=message.step, sent_at=sent_at)
+    if message.inbox_id:
+        Inbox.objects.filter(pk=message.inbox_id).update(last_sent_at=sent_at)
+    prospect = message.prospect
+    if prospect and stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.CONTACTED):
+        prospect_change_stage(
+            prospect=prospect,
+            to_stage=Stage.CONTACTED,
+            changed_by=SENDER,
+            reason="first e-mail sent",
+        )
+    emit("EmailSent", {"message_id": message.pk})
+    return True
+
+
+@transaction.atomic
+def message_record_bounce(*, message: EmailMessage, detail: str) -> None:
+    """A hard bounce at SMTP time: the address is invalid, suppressed, the sequence stops."""
+    now = timezone.now()
+    EmailMessage.objects.filter(pk=message.pk).update(
+        status=Status.BOUNCED, error=detail, sent_at=now, updated_at=now
+    )
+    prospect = message.prospect
+    Prospect.objects.filter(pk=prospect.pk).update(email_status=EmailStatus.INVALID, updated_at=now)
+    suppression_add(
+        value=prospect.email, kind=Suppression.Kind.EMAIL, reason="hard bounce", source="send"
+    )
+    Enrollment.objects.filter(
+        prospect=prospect, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
+    ).update(status=Enrollment.Status.STOPPED, stop_reason="hard bounce", updated_at=now)
+    if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.BOUNCED):
+        prospect_change_stage(
+            prospect=prospect, to_stage=Stage.BOUNCED, changed_by=SENDER, reason=detail[:500]
+        )
+    if message.inbox_id:
+        Inbox.objects.filter(pk=message.inbox_id).update(bounce_count=F("bounce_count") + 1)
+
+
+@transaction.atomic
+def message_record_refusal(
+    *, message: EmailMessage, reason: str, status: str = Status.REJECTED, stop: bool = True
+) -> None:
+    """This message will never go out: we refused it (`rejected`, e.g. suppressed) or
+    the server did (`failed`). With `stop` its sequence ends there, with the reason
+    for a person to see; nothing else about the prospect changes."""
+    now = timezone.now()
+    EmailMessage.objects.filter(pk=message.pk, status__in=[Status.QUEUED, Status.SENDING]).update(
+        status=status, error=reason[:2000], updated_at=now
+    )
+    if stop and message.enrollment_id:
+        Enrollment.objects.filter(
+            pk=message.enrollment_id,
+            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED],
+        ).update(status=Enrollment.Status.STOPPED, stop_reason=reason[:255], updated_at=now)
+
+
+def message_record_hold(*, message: EmailMessage, reason: str, from_sending: bool = False) -> None:
+    """Leave (or put back) the message queued with the reason it waits."""
+    statuses = [Status.SENDING] if from_sending else [Status.QUEUED]
+    EmailMessage.objects.filter(pk=message.pk, status__in=statuses).update(
+        status=Status.QUEUED, error=reason[:2000], updated_at=timezone.now()
+    )
+
+
+def message_record_uncertain(*, message: EmailMessage, detail: str) -> None:
+    """The server may have taken it: never resend blindly; the sweeper or a person decides."""
+    EmailMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.UNCERTAIN, error=detail[:2000], updated_at=timezone.now()
+    )
+
+
+def inbox_record_error(*, inbox: Inbox, detail: str) -> None:
+    Inbox.objects.filter(pk=inbox.pk).update(last_error=detail[:2000], last_error_at=timezone.now())

@@ -1,0 +1,218 @@
+"""Sending one message exactly once: `message_send(*, message) -> SendResult`.
+
+The order matters. Under the prospect lock the message is checked again
+(suppression, eligibility, window, caps), a slot is reserved on an inbox, and
+only then the row is fenced with `UPDATE … SET status='sending' WHERE status=
+'queued'`: whoever wins that update is the only one to talk to the SMTP server.
+The fence lives in PostgreSQL, so a lost or expired Redis lock can never lead
+to a second e-mail. The crash window that is left (between the server's 250
+and our commit) leaves the row `sending`; the sweeper turns it `uncertain`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from jengu.redis_helpers import ProspectLock
+from outreach.models import EmailMessage
+
+from . import transport
+from .bounces import bounce_protection_check
+from .eligibility import hold_reason, refusal_for
+from .message import email_build, message_id_make
+from .records import (
+    inbox_record_error,
+    message_record_bounce,
+    message_record_hold,
+    message_record_refusal,
+    message_record_sent,
+    message_record_uncertain,
+)
+from .rotation import Slot, inbox_breaker, inbox_pick
+from .warmup import domain_release, domain_reserve, send_day
+
+logger = logging.getLogger(__name__)
+Status = EmailMessage.Status
+
+# Seconds to wait for another worker sending to the same prospect.
+LOCK_WAIT_SECONDS = 5.0
+# A 4xx on RCPT (greylisting, full mailbox): try again after this long.
+TEMPORARY_REFUSAL_RETRY = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened. `status`: sent | skipped | held | rejected | failed | bounced |
+    uncertain. `retry_after` (seconds) says when a held message is worth another try;
+    None means "when something changes" (the sweeper nudges it)."""
+
+    status: str
+    reason: str = ""
+    retry_after: float | None = None
+    inbox_id: int | None = None
+
+
+def _seconds_until(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    return max((moment - timezone.now()).total_seconds(), 1.0)
+
+
+def _lock_ttl() -> float:
+    # Long enough for a connect and a DATA on a few inboxes, each bounded by the timeout.
+    return settings.SEND_SMTP_TIMEOUT_SECONDS * 4 + 10
+
+
+def message_send(*, message: EmailMessage) -> SendResult:
+    """Send a `queued` message once, or say why not. Safe to call any number of times."""
+    if message.status != Status.QUEUED:
+        return SendResult("skipped", f"status is {message.status}")
+    lock = ProspectLock(message.prospect_id, ttl=_lock_ttl())
+    if not lock.acquire(timeout=LOCK_WAIT_SECONDS):
+        return SendResult("held", "another send to this prospect is under way", 5.0)
+    try:
+        return _send_locked(message_pk=message.pk, lock=lock)
+    finally:
+        lock.release()
+
+
+def _load(message_pk: int) -> EmailMessage:
+    return EmailMessage.objects.select_related("prospect", "enrollment", "campaign", "inbox").get(
+        pk=message_pk
+    )
+
+
+def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:
+    message = _load(message_pk)
+    if message.status != Status.QUEUED:
+        return SendResult("skipped", f"status is {message.status}")
+    refusal = refusal_for(message)
+    if refusal:
+        message_record_refusal(message=message, reason=refusal.reason, stop=refusal.stop)
+        return SendResult("rejected", refusal.reason)
+    now = timezone.now()
+    hold = hold_reason(message, now)
+    if hold:
+        message_record_hold(message=message, reason=hold.reason)
+        return SendResult("held", hold.reason, _seconds_until(hold.until))
+    domain = message.prospect.email.rpartition("@")[2].lower()
+    day = send_day(now)
+    if not domain_reserve(domain=domain, day=day):
+        reason = f"{settings.SEND_MAX_PER_DOMAIN_PER_DAY} e-mails to {domain} today already"
+        message_record_hold(message=message, reason=reason)
+        tomorrow = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
+        return SendResult("held", reason, _seconds_until(tomorrow))
+    result = _send_through_inboxes(message, lock)
+    if result.status not in ("sent", "bounced", "uncertain"):
+        domain_release(domain=domain, day=day)
+    return result
+
+
+def _previous_inbox_id(message: EmailMessage) -> int | None:
+    """The inbox that sent this sequence's earlier step: follow-ups keep the thread's sender."""
+    return (
+        EmailMessage.objects.filter(
+            enrollment_id=message.enrollment_id, status=Status.SENT, step__lt=message.step or 0
+        )
+        .order_by("-step")
+        .values_list("inbox_id", flat=True)
+        .first()
+    )
+
+
+def _send_through_inboxes(message: EmailMessage, lock: ProspectLock) -> SendResult:
+    """Try inboxes in rotation order until one takes the message or none is left."""
+    failed: list[int] = []
+    fenced = False
+    prefer = _previous_inbox_id(message)
+    while True:
+        pick = inbox_pick(
+            campaign=message.campaign,
+            first_step=message.step == 1,
+            exclude=failed,
+            prefer=prefer,
+        )
+        if pick.slot is None:
+            reason = f"no inbox free ({pick.reason})"
+            if failed:
+                reason = f"every inbox failed; last: {message.error}"
+            message_record_hold(message=message, reason=reason, from_sending=fenced)
+            return SendResult("held", reason, pick.retry_after)
+        result = _attempt(message, pick.slot, fenced=fenced)
+        if result is not None:
+            return result
+        fenced = True
+        failed.append(pick.slot.inbox.pk)
+        lock.extend()
+
+
+def _fence(message: EmailMessage, slot: Slot, message_id: str, *, fenced: bool) -> bool:
+    """Claim the row for this attempt; False if someone else already did."""
+    inbox = slot.inbox
+    claimed = EmailMessage.objects.filter(
+        pk=message.pk, status=Status.SENDING if fenced else Status.QUEUED
+    ).update(
+        status=Status.SENDING,
+        inbox=inbox,
+        from_email=inbox.email,
+        to_email=message.prospect.email,
+        message_id=message_id,
+        updated_at=timezone.now(),
+    )
+    if claimed:
+        message.inbox, message.from_email, message.message_id = inbox, inbox.email, message_id
+        message.to_email = message.prospect.email
+    return bool(claimed)
+
+
+def _attempt(message: EmailMessage, slot: Slot, *, fenced: bool) -> SendResult | None:
+    """One SMTP/API hand-over on `slot`; None means "this inbox failed, try another"."""
+    inbox = slot.inbox
+    message_id = message_id_make(inbox=inbox)
+    if not _fence(message, slot, message_id, fenced=fenced):
+        slot.release()
+        return SendResult("skipped", "another worker took this message")
+    email = email_build(message=message, inbox=inbox, message_id=message_id)
+    outcome = transport.transport_send(inbox=inbox, email=email)
+    breaker = inbox_breaker(inbox)
+    if outcome.outcome in (transport.INBOX_FAILED, transport.UNCERTAIN):
+        breaker.record_failure()
+        inbox_record_error(inbox=inbox, detail=outcome.detail)
+    else:
+        breaker.record_success()
+    return _record(message, slot, outcome)
+
+
+def _record(
+    message: EmailMessage, slot: Slot, outcome: transport.TransportResult
+) -> SendResult | None:
+    inbox_id = slot.inbox.pk
+    match outcome.outcome:
+        case transport.ACCEPTED:
+            message_record_sent(message=message, sent_at=timezone.now())
+            return SendResult("sent", outcome.detail, inbox_id=inbox_id)
+        case transport.HARD_BOUNCE:
+            message_record_bounce(message=message, detail=outcome.detail)
+            bounce_protection_check(inbox=slot.inbox, campaign=message.campaign)
+            return SendResult("bounced", outcome.detail, inbox_id=inbox_id)
+        case transport.UNCERTAIN:
+            message_record_uncertain(message=message, detail=outcome.detail)
+            logger.warning("message %s may have been sent: %s", message.pk, outcome.detail)
+            return SendResult("uncertain", outcome.detail, inbox_id=inbox_id)
+        case transport.DEFERRED:
+            slot.release()
+            message_record_hold(message=message, reason=outcome.detail, from_sending=True)
+            return SendResult("held", outcome.detail, TEMPORARY_REFUSAL_RETRY, inbox_id)
+        case transport.REJECTED:
+            slot.release()
+            message_record_refusal(message=message, reason=outcome.detail, status=Status.FAILED)
+            return SendResult("failed", outcome.detail, inbox_id=inbox_id)
+    slot.release()  # INBOX_FAILED: nothing left the machine
+    message.error = outcome.detail
+    logger.warning("inbox %s failed for message %s: %s", inbox_id, message.pk, outcome.detail)
+    return None

@@ -1,0 +1,110 @@
+"""Re-emitting work that is due but stuck, and settling messages whose fate is unknown.
+
+PostgreSQL says what is due; a queue message is only a nudge. After Redis lost
+its queues, the sweeper's nudges are what finally sends the e-mails:
+- `queued` and untouched for `SEND_STUCK_AFTER_MINUTES`: `SendEmail` again
+  (the send fence makes a duplicate nudge harmless);
+- `sending` for that long: the worker died around the SMTP call, so the row
+  becomes `uncertain`, never `queued` (no blind resend);
+- `uncertain`: looked up by Message-ID in the inbox's Sent folder over IMAP
+  where the inbox has IMAP; found means sent, otherwise an operator decides.
+Claimed-but-never-composed enrollments need no sweep: their claim lease runs
+out and the next batch claims them again (see `batch.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from crm.models import Campaign
+from jengu.bus import emit
+from outreach.models import EmailMessage
+
+from .imap_lookup import sent_folder_has
+from .nudge import nudges_pending
+from .records import message_record_sent
+
+logger = logging.getLogger(__name__)
+Status = EmailMessage.Status
+SWEEP_LIMIT = 5000
+
+
+@dataclass
+class SweepReport:
+    renudged: list[int] = field(default_factory=list)
+    marked_uncertain: list[int] = field(default_factory=list)
+    resolved_sent: list[int] = field(default_factory=list)
+    left_for_operator: list[int] = field(default_factory=list)
+
+
+def stuck_queued(*, older_than: timedelta) -> list[int]:
+    """Queued outbound messages of active campaigns nobody touched for `older_than`."""
+    return list(
+        EmailMessage.objects.filter(
+            direction=EmailMessage.Direction.OUTBOUND,
+            status=Status.QUEUED,
+            updated_at__lt=timezone.now() - older_than,
+            campaign__status=Campaign.Status.ACTIVE,
+        )
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+
+
+def sending_mark_uncertain(*, older_than: timedelta) -> list[int]:
+    """Turn rows stuck in `sending` into `uncertain` (their worker is gone)."""
+    cutoff = timezone.now() - older_than
+    stuck = list(
+        EmailMessage.objects.filter(status=Status.SENDING, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:SWEEP_LIMIT]
+    )
+    EmailMessage.objects.filter(pk__in=stuck, status=Status.SENDING, updated_at__lt=cutoff).update(
+        status=Status.UNCERTAIN,
+        error="the worker stopped during the send; not resent automatically",
+        updated_at=timezone.now(),
+    )
+    return stuck
+
+
+def uncertain_resolve(*, message: EmailMessage) -> bool:
+    """Settle an uncertain message from the Sent folder; True if found (now `sent`)."""
+    inbox = message.inbox
+    if inbox is None or not inbox.imap_host or not inbox.imap_sent_folder:
+        return False
+    try:
+        found = sent_folder_has(inbox=inbox, message_id=message.message_id)
+    except OSError as exc:  # any IMAP trouble: still unknown, the operator sees it
+        logger.warning("IMAP lookup for message %s failed: %s", message.pk, exc)
+        return False
+    if found:
+        message_record_sent(
+            message=message, sent_at=message.updated_at, note="found in the Sent folder"
+        )
+    return found
+
+
+def stuck_work_sweep() -> SweepReport:
+    """One sweep: nudge stuck queued messages, flag dead sends, settle uncertain ones."""
+    report = SweepReport()
+    older_than = timedelta(minutes=settings.SEND_STUCK_AFTER_MINUTES)
+    stuck = stuck_queued(older_than=older_than)
+    pending = nudges_pending(stuck)
+    report.renudged = [pk for pk in stuck if pk not in pending]
+    for pk in report.renudged:
+        emit("SendEmail", {"message_id": pk})
+    report.marked_uncertain = sending_mark_uncertain(older_than=older_than)
+    uncertain = EmailMessage.objects.filter(status=Status.UNCERTAIN).select_related(
+        "inbox", "enrollment", "prospect", "campaign"
+    )[:SWEEP_LIMIT]
+    for message in uncertain:
+        if uncertain_resolve(message=message):
+            report.resolved_sent.append(message.pk)
+        else:
+            report.left_for_operator.append(message.pk)
+    return report

@@ -1,0 +1,140 @@
+"""Mail transports per inbox: SMTP through Django's backend, Resend through django-anymail.
+
+Every outcome is classified so the caller knows whether the e-mail may have left:
+only `uncertain` means "the server may have accepted it", and such a message is
+never retried blindly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+from dataclasses import dataclass
+
+import requests
+from anymail.exceptions import AnymailError, AnymailRequestsAPIError
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+from urllib3.exceptions import ConnectTimeoutError
+
+from crm.models import Inbox
+
+ACCEPTED = "accepted"
+HARD_BOUNCE = "hard_bounce"  # the server refused the recipient for good (5xx)
+DEFERRED = "deferred"  # the recipient was refused for now (4xx): try later, inbox is fine
+INBOX_FAILED = "inbox_failed"  # nothing was accepted; the inbox/provider is at fault
+REJECTED = "rejected"  # the server refused this message for good (content, policy)
+UNCERTAIN = "uncertain"  # the connection broke while the message was being handed over
+
+
+@dataclass(frozen=True)
+class TransportResult:
+    outcome: str
+    detail: str = ""
+
+
+def smtp_backend(inbox: Inbox) -> SMTPBackend:
+    """Django's SMTP backend configured from the inbox's own server and credentials."""
+    return SMTPBackend(
+        host=inbox.smtp_host,
+        port=inbox.smtp_port,
+        username=inbox.smtp_username or "",
+        password=inbox.smtp_password or "",
+        use_tls=inbox.smtp_security == Inbox.Security.STARTTLS,
+        use_ssl=inbox.smtp_security == Inbox.Security.TLS,
+        timeout=settings.SEND_SMTP_TIMEOUT_SECONDS,
+        fail_silently=False,
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    # Exception text from smtplib/anymail never contains the password or API key.
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _smtp_hand_over(conn: smtplib.SMTP, email: EmailMultiAlternatives) -> TransportResult:
+    """MAIL, RCPT and DATA one by one, so a break is known to be before or during DATA."""
+    encoding = email.encoding or settings.DEFAULT_CHARSET
+    sender = sanitize_address(email.from_email, encoding)
+    recipients = [sanitize_address(a, encoding) for a in email.recipients()]
+    conn.ehlo_or_helo_if_needed()
+    code, reply = conn.mail(sender)
+    if code != 250:
+        conn.rset()
+        return TransportResult(INBOX_FAILED, f"MAIL FROM refused: {code} {reply!r}")
+    for recipient in recipients:
+        code, reply = conn.rcpt(recipient)
+        if code not in (250, 251):
+            conn.rset()
+            outcome = HARD_BOUNCE if code >= 500 else DEFERRED
+            return TransportResult(outcome, f"RCPT {recipient} refused: {code} {reply!r}")
+    try:
+        code, reply = conn.data(email.message().as_bytes(linesep="\r\n"))
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        return TransportResult(UNCERTAIN, _describe(exc))
+    if code == 250:
+        return TransportResult(ACCEPTED, f"{code} {reply!r}")
+    return TransportResult(REJECTED if code >= 500 else INBOX_FAILED, f"DATA: {code} {reply!r}")
+
+
+def smtp_send(inbox: Inbox, email: EmailMultiAlternatives) -> TransportResult:
+    backend = smtp_backend(inbox)
+    try:
+        backend.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        return TransportResult(INBOX_FAILED, _describe(exc))
+    try:
+        return _smtp_hand_over(backend.connection, email)
+    except smtplib.SMTPDataError as exc:
+        return TransportResult(REJECTED if exc.smtp_code >= 500 else INBOX_FAILED, _describe(exc))
+    except (smtplib.SMTPException, OSError) as exc:
+        # Anything before DATA: the server has not taken the message.
+        return TransportResult(INBOX_FAILED, _describe(exc))
+    finally:
+        # The message's fate is already decided; a failing QUIT changes nothing.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            backend.close()
+
+
+def _never_connected(exc: AnymailRequestsAPIError) -> bool:
+    """True when the request never reached the API (refused or timed-out connect).
+
+    Anymail's error is also the original requests exception; a break after the
+    request went out (read timeout, reset) may mean Resend accepted it.
+    """
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    cause = exc.__cause__
+    reason = getattr(cause.args[0], "reason", None) if cause and cause.args else None
+    return isinstance(reason, ConnectTimeoutError)
+
+
+def resend_send(inbox: Inbox, email: EmailMultiAlternatives) -> TransportResult:
+    connection = get_connection(
+        "anymail.backends.resend.EmailBackend",
+        api_key=inbox.resend_api_key,
+        api_url=settings.RESEND_API_URL,
+        fail_silently=False,
+    )
+    email.connection = connection
+    try:
+        email.send()
+    except AnymailRequestsAPIError as exc:
+        if exc.status_code is None:
+            outcome = INBOX_FAILED if _never_connected(exc) else UNCERTAIN
+            return TransportResult(outcome, _describe(exc))
+        rejected = 400 <= exc.status_code < 500 and exc.status_code not in (401, 403, 429)
+        return TransportResult(REJECTED if rejected else INBOX_FAILED, _describe(exc))
+    except AnymailError as exc:
+        return TransportResult(REJECTED, _describe(exc))
+    status = email.anymail_status
+    return TransportResult(ACCEPTED, f"resend id {status.message_id}")
+
+
+def transport_send(*, inbox: Inbox, email: EmailMultiAlternatives) -> TransportResult:
+    """Hand `email` to the inbox's provider; never raises for provider trouble."""
+    if inbox.transport == Inbox.Transport.RESEND:
+        return resend_send(inbox, email)
+    return smtp_send(inbox, email)
