@@ -148,19 +148,34 @@ def configure_services(database_url: str, redis_url: str) -> dict:
                 "heartbeat_timeout": env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=30000),
                 "maintenance_chance": env.int("DRAMATIQ_MAINTENANCE_CHANCE", default=10000),
             },
+            # Before-hooks run in this order, after-hooks in reverse. The bus
+            # middleware sit before EventRetries so that their after-hooks see
+            # its retry-or-fail decision (LIBRARY-NOTES); see jengu/bus/middleware.
             "MIDDLEWARE": [
+                "django_dramatiq.middleware.DbConnectionsMiddleware",
                 "dramatiq.middleware.AgeLimit",
                 "dramatiq.middleware.TimeLimit",
                 "dramatiq.middleware.Callbacks",
                 "dramatiq.middleware.Pipelines",
-                "dramatiq.middleware.Retries",
+                "jengu.bus.middleware.EnvelopeContext",
+                "jengu.bus.middleware.Deduplication",
+                "jengu.bus.middleware.EventLog",
+                "jengu.bus.middleware.DeadLetters",
+                "jengu.bus.middleware.EventRetries",
                 "dramatiq.middleware.CurrentMessage",
-                "django_dramatiq.middleware.DbConnectionsMiddleware",
             ],
         },
         "DRAMATIQ_CRONTAB": {"REDIS_URL": redis_base},
     }
 
+
+# Event bus (docs/pipeline.md). A running event's Redis claim lapses this many
+# seconds after its worker dies (the worker renews it while alive).
+EVENT_CLAIM_TTL_SECONDS = env.float("EVENT_CLAIM_TTL_SECONDS", default=30.0)
+# How long a processed event id is remembered, so a redelivery is dropped.
+EVENT_DEDUP_TTL_SECONDS = env.int("EVENT_DEDUP_TTL_SECONDS", default=7 * 86400)
+# A transient dead letter is requeued once by itself after this many seconds (0 = never).
+DEAD_LETTER_AUTO_REQUEUE_SECONDS = env.int("DEAD_LETTER_AUTO_REQUEUE_SECONDS", default=900)
 
 # Providers (every one optional: missing key -> that provider is skipped).
 XAI_API_KEYS = env.list("XAI_API_KEYS", default=[])

@@ -1,0 +1,87 @@
+"""`emit()`: the only way to put an event on a queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from dramatiq import Message
+
+from .envelope import Envelope, current_envelope
+from .registry import actor_for
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One event ready to send: its envelope, payload and Dramatiq message options."""
+
+    envelope: Envelope
+    payload: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+    delay_ms: int | None = None
+
+
+def emit(
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    delay_ms: int | None = None,
+    source: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> Envelope:
+    """Record and enqueue an event; returns its envelope.
+
+    Inside an actor the running event becomes the parent and lends its trace.
+    Inside a transaction the message is sent on commit (and never on rollback).
+    `payload` is the actor's keyword arguments: ids and primitives only.
+    `options` are Dramatiq message options for this message (e.g. `max_retries`,
+    `min_backoff`, `time_limit`); the queue's policy applies otherwise.
+    """
+    envelope = Envelope.new(event_type, parent=current_envelope(), source=source)
+    send_batch([Outgoing(envelope, payload, options or {}, delay_ms)])
+    return envelope
+
+
+def send_batch(batch: Sequence[Outgoing]) -> None:
+    """Record a batch in the event log (one query) and enqueue it on commit.
+
+    Used by `emit` and by requeue/replay, which build envelopes themselves
+    (the same event id again, or a replay child of a recorded event).
+    """
+    # Imported here: the events app's models import the bus (not the reverse at load time).
+    from jengu.events.services import event_record_emitted
+
+    messages = [_message(item) for item in batch]
+    event_record_emitted(batch=batch, messages=messages)
+    for item, message in zip(batch, messages, strict=True):
+        transaction.on_commit(partial(_enqueue, message, item.delay_ms))
+
+
+def _message(item: Outgoing) -> Message:
+    actor = actor_for(item.envelope.type)
+    _check_payload(item.envelope.type, item.payload)
+    return Message(
+        queue_name=actor.queue_name,
+        actor_name=actor.actor_name,
+        args=(),
+        kwargs=item.payload,
+        options={**item.options, "envelope": item.envelope.as_dict()},
+        message_id=str(item.envelope.event_id),
+    )
+
+
+def _enqueue(message: Message, delay_ms: int | None) -> None:
+    actor_for(message.actor_name).broker.enqueue(message, delay=delay_ms)
+
+
+def _check_payload(event_type: str, payload: dict[str, Any]) -> None:
+    # Fail in the caller, not later in an on_commit hook after the data is saved.
+    try:
+        json.dumps(payload)
+    except TypeError as exc:
+        message = f"{event_type} payload must be JSON primitives (ids, not objects): {exc}"
+        raise TypeError(message) from exc

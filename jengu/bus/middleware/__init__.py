@@ -1,0 +1,16 @@
+"""Dramatiq middleware of the event bus, one concern per module.
+
+Order in `DRAMATIQ_BROKER["MIDDLEWARE"]` matters: before-hooks run in list order
+and after-hooks in reverse, so these come before `EventRetries` (whose after-hook
+decides between retry and failure; see LIBRARY-NOTES) and in this order:
+
+    EnvelopeContext, Deduplication, EventLog, DeadLetters, EventRetries
+"""
+
+from .context import EnvelopeContext
+from .dead_letters import DeadLetters
+from .dedup import Deduplication
+from .event_log import EventLog
+from .retries import EventRetries
+
+__all__ = ["DeadLetters", "Deduplication", "EnvelopeContext", "EventLog", "EventRetries"]

@@ -1,0 +1,48 @@
+"""Retry policy per queue (DESIGN.md, "Retry policy")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Backoff = Literal["exponential", "linear", "none"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int
+    backoff: Backoff
+    min_backoff: int = 1000  # ms: the first delay (exponential) or the step (linear)
+    max_backoff: int = 60000  # ms
+
+    def actor_options(self) -> dict[str, int | str]:
+        return {
+            "max_retries": self.max_retries,
+            "backoff": self.backoff,
+            "min_backoff": self.min_backoff,
+            "max_backoff": self.max_backoff,
+        }
+
+
+POLICIES: dict[str, RetryPolicy] = {
+    "enrich": RetryPolicy(5, "exponential"),
+    "validate": RetryPolicy(3, "exponential"),
+    "compose": RetryPolicy(3, "exponential"),
+    # A send that failed twice needs a human look more than a third SMTP attempt.
+    "send": RetryPolicy(2, "linear", min_backoff=10000),
+    "reply": RetryPolicy(1, "none"),
+    "track": RetryPolicy(3, "exponential"),
+    # Cron fires again soon anyway; one quick retry covers a blip.
+    "scheduled": RetryPolicy(1, "exponential", min_backoff=5000),
+}
+
+QUEUES: tuple[str, ...] = tuple(POLICIES)
+
+
+def policy_for(queue: str) -> RetryPolicy:
+    """The policy of `queue`; regional variants (`enrich-eu-west`) share their stage's."""
+    stage = queue.split("-", 1)[0]
+    try:
+        return POLICIES[stage]
+    except KeyError:
+        raise ValueError(f"unknown queue {queue!r}; stages are {', '.join(QUEUES)}") from None

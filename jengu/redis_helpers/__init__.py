@@ -1,0 +1,27 @@
+"""Redis resilience helpers: locks, circuit breakers, token buckets, dedup, counters.
+
+Every helper keeps its state in Redis (`settings.REDIS_URL`, keys under `jengu:`),
+so all web and worker processes on all machines share it.
+"""
+
+from .breaker import BreakerState, CircuitBreaker, CircuitOpenError, all_breakers, reset_breaker
+from .bucket import TokenBucket
+from .client import get_redis
+from .counters import DailyCounter
+from .dedup import Deduplicator
+from .locks import LockNotAcquired, NamedLock, ProspectLock
+
+__all__ = [
+    "BreakerState",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "DailyCounter",
+    "Deduplicator",
+    "LockNotAcquired",
+    "NamedLock",
+    "ProspectLock",
+    "TokenBucket",
+    "all_breakers",
+    "get_redis",
+    "reset_breaker",
+]
