@@ -83,7 +83,9 @@ class WebhookDelivery(models.Model):
     class Meta:
         verbose_name_plural = "webhook deliveries"
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "created_at"], name="webhook_delivery_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="webhook_delivery_status_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription_id} ({self.status})"

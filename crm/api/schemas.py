@@ -1,0 +1,331 @@
+"""Request and response bodies of the CRM API. Field names are a public contract."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+from functools import cache
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from crm.models import Campaign, EmailStatus, Inbox, Stage
+from jengu.api_common import DbId, InSchema, patch_schema
+from outreach.sending.warmup import send_day, warmup_status
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _known_timezone(value: str) -> str:
+    if value and value not in _timezones():
+        raise ValueError("unknown timezone (use an IANA name such as Europe/Paris)")
+    return value
+
+
+def text(max_length: int, description: str = "") -> Any:
+    return Annotated[str, Field(max_length=max_length, description=description)]
+
+
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+Country = Annotated[
+    str, Field(pattern=r"^([A-Za-z]{2})?$", description="ISO 3166 alpha-2, e.g. PT")
+]
+TimeZone = Annotated[
+    str,
+    Field(max_length=64, description="IANA, e.g. Europe/Lisbon"),
+    AfterValidator(_known_timezone),
+]
+Hour = Annotated[int, Field(ge=0, le=24)]
+Weekday = Annotated[int, Field(ge=0, le=6, description="0=Mon … 6=Sun")]
+
+
+# --- prospects ----------------------------------------------------------------------
+
+
+class ProspectIn(InSchema):
+    business_name: Annotated[str, Field(min_length=1, max_length=255)]
+    contact_name: text(255) = ""
+    email: text(254, "Stored lower-case; unique.") = ""
+    website: text(500) = ""
+    phone: text(64) = ""
+    city: text(128) = ""
+    country: Country = ""
+    timezone: TimeZone = ""
+    industry: text(128) = ""
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    notes: text(10_000) = ""
+    source: text(64, "Where the lead came from; default `api`.") = ""
+    email_status: EmailStatus = Field(
+        EmailStatus.UNKNOWN, description="Set for pre-verified lists."
+    )
+
+
+class ProspectPatchBase(ProspectIn):
+    stage: Stage = Field(None, description="Moves through the funnel; refused moves get 409.")
+
+
+ProspectPatch = patch_schema(ProspectPatchBase, "ProspectPatch")
+
+
+class ProspectOut(Schema):
+    id: int
+    business_name: str
+    contact_name: str
+    email: str
+    website: str
+    domain: str
+    phone: str
+    city: str
+    country: str
+    timezone: str
+    industry: str
+    tags: list[str]
+    notes: str
+    source: str
+    stage: str
+    email_status: str
+    score: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProspectFilters(InSchema):
+    stage: Stage | None = None
+    email_status: EmailStatus | None = None
+    campaign: DbId | None = Field(None, description="Only prospects enrolled in this campaign.")
+    country: Country | None = None
+    tag: Tag | None = None
+    updated_since: datetime | None = Field(None, description="ISO 8601 with timezone.")
+    search: str | None = Field(
+        None, max_length=100, description="Part of the business name, e-mail or city."
+    )
+
+
+class ProspectPage(Schema):
+    items: list[ProspectOut]
+    next_cursor: int | None
+
+
+class BulkIn(InSchema):
+    prospects: list[dict[str, Any]] = Field(
+        ...,
+        min_length=1,
+        max_length=1000,
+        description="Up to 1,000 objects with the fields of a prospect. Matched by e-mail, "
+        "else business_name + city; blank values never erase stored ones.",
+    )
+    source: text(64) = "api"
+
+
+class BulkRowOut(Schema):
+    index: int
+    status: str = Field(..., description="created | updated | unchanged | error")
+    id: int | None
+    reason: str
+
+
+class BulkOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    errors: int
+    results: list[BulkRowOut]
+
+
+class EnqueuedOut(Schema):
+    id: int
+    enqueued: bool
+    stage: str
+
+
+# --- campaigns ----------------------------------------------------------------------
+
+
+class StepIn(InSchema):
+    order: int | None = Field(None, ge=1, le=100, description="Default: position in the list.")
+    delay_days: int = Field(0, ge=0, le=365)
+    subject_template: Annotated[str, Field(min_length=1, max_length=500)]
+    body_template: Annotated[str, Field(min_length=1, max_length=50_000)]
+    strategy: text(64) = ""
+
+
+class StepOut(Schema):
+    order: int
+    delay_days: int
+    subject_template: str
+    body_template: str
+    strategy: str
+
+
+class CampaignIn(InSchema):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    status: Campaign.Status = Campaign.Status.DRAFT
+    strategy: text(64) = "cold_direct"
+    inbox_ids: list[DbId] = Field(default_factory=list, max_length=100)
+    window_start_hour: Hour = 9
+    window_end_hour: Hour = 17
+    window_days: list[Weekday] = Field(default_factory=lambda: [0, 1, 2, 3, 4], max_length=7)
+    skip_holidays: bool = True
+    require_approval: bool = False
+    approve_follow_ups: bool = False
+    sender_postal_address: text(300) = ""
+    steps: list[StepIn] = Field(default_factory=list, max_length=20)
+
+
+CampaignPatch = patch_schema(CampaignIn, "CampaignPatch")
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    status: str
+    strategy: str
+    inbox_ids: list[int]
+    window_start_hour: int
+    window_end_hour: int
+    window_days: list[int]
+    skip_holidays: bool
+    require_approval: bool
+    approve_follow_ups: bool
+    sender_postal_address: str
+    steps: list[StepOut]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_inbox_ids(obj: Campaign) -> list[int]:
+        return [inbox.pk for inbox in obj.inboxes.all()]
+
+    @staticmethod
+    def resolve_steps(obj: Campaign) -> list[Any]:
+        return list(obj.steps.all())
+
+
+class CampaignPage(Schema):
+    items: list[CampaignOut]
+    next_cursor: int | None
+
+
+class EnrollIn(InSchema):
+    prospect_ids: list[DbId] = Field(..., min_length=1, max_length=1000)
+
+
+class EnrollRowOut(Schema):
+    prospect_id: int
+    status: str = Field(..., description="enrolled | already_enrolled | not_found | not_eligible")
+    reason: str
+
+
+class EnrollOut(Schema):
+    enrolled: int
+    results: list[EnrollRowOut]
+
+
+class CampaignStatsOut(Schema):
+    enrolled: int
+    contacted: int
+    replied: int
+    unsubscribed: int
+    active: int
+    paused: int
+    finished: int
+    stopped: int
+    sent: int
+    bounced: int
+    failed: int
+    pending_approval: int
+    queued: int
+    reply_rate: float
+    bounce_rate: float
+
+
+# --- inboxes ------------------------------------------------------------------------
+
+
+class InboxIn(InSchema):
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    display_name: text(128) = ""
+    transport: Inbox.Transport = Inbox.Transport.SMTP
+    smtp_host: text(255) = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: text(255) = ""
+    smtp_password: text(1000, "Write-only: never returned.") = ""
+    smtp_security: Inbox.Security = Inbox.Security.STARTTLS
+    resend_api_key: text(1000, "Write-only: never returned.") = ""
+    imap_host: text(255) = ""
+    imap_port: int = Field(993, ge=1, le=65535)
+    imap_username: text(255) = ""
+    imap_password: text(1000, "Write-only: never returned.") = ""
+    imap_security: Inbox.Security = Inbox.Security.TLS
+    daily_limit: int = Field(50, ge=0, le=100_000, description="Hard daily maximum.")
+    warmup_enabled: bool = True
+    warmup_start: date = Field(default_factory=date.today, description="Default: today.")
+    min_gap_seconds: int = Field(120, ge=0, le=86_400)
+    active: bool = True
+
+
+InboxPatch = patch_schema(InboxIn, "InboxPatch")
+
+
+class WarmupOut(Schema):
+    enabled: bool
+    day: int = Field(..., description="Day of warm-up (1 = the start date).")
+    cap_today: int = Field(..., description="Sends allowed today (ramp, capped by daily_limit).")
+    sent_today: int
+    next_free_in_seconds: float = Field(..., description="Pacing: wait before the next send.")
+
+
+def inbox_warmup(inbox: Inbox) -> dict[str, Any]:
+    status = warmup_status(inboxes=[inbox])[0]
+    return {
+        "enabled": inbox.warmup_enabled,
+        "day": max((send_day() - inbox.warmup_start).days + 1, 1),
+        "cap_today": status.cap,
+        "sent_today": status.sent_today,
+        "next_free_in_seconds": round(status.next_free_in_seconds, 1),
+    }
+
+
+class InboxOut(Schema):
+    id: int
+    email: str
+    display_name: str
+    transport: str
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_security: str
+    imap_host: str
+    imap_port: int
+    imap_username: str
+    imap_security: str
+    daily_limit: int
+    warmup_enabled: bool
+    warmup_start: date
+    min_gap_seconds: int
+    active: bool
+    sending_paused: bool
+    bounce_count: int
+    last_error: str
+    last_sent_at: datetime | None
+    has_smtp_password: bool
+    warmup: WarmupOut
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_has_smtp_password(obj: Inbox) -> bool:
+        return bool(obj.smtp_password)
+
+    @staticmethod
+    def resolve_warmup(obj: Inbox) -> dict[str, Any]:
+        return inbox_warmup(obj)
+
+
+class InboxPage(Schema):
+    items: list[InboxOut]
+    next_cursor: int | None

@@ -1,0 +1,106 @@
+"""The JSON API at /api/v1/: one NinjaAPI, the apps' routers, JSON errors only."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from crm.api import campaigns_router, inboxes_router, metrics_router, prospects_router
+from crm.errors import InvalidInput
+from crm.services import InvalidStageTransition
+from crm.upsert import RowError
+from jengu.api_common import unprocessable
+from jengu.apikeys.auth import ApiKeyAuth, ApiKeyRateThrottle
+from outreach.api import messages_router
+
+logger = logging.getLogger(__name__)
+
+# Documented on every operation, so clients (and Schemathesis) know every answer.
+COMMON_ERRORS = {
+    "400": "Malformed request (e.g. a body that is not JSON).",
+    "401": "Missing, invalid or revoked API key.",
+    "403": "The key is read-only and the request writes.",
+    "404": "No such object.",
+    "409": "Conflicts with an existing record or state.",
+    "413": "Request body too large.",
+    "422": "Invalid input; `detail` lists each field's problem.",
+    "429": "Rate limit of this key exceeded; see the Retry-After header.",
+}
+
+
+class JenguAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any):
+        schema = super().get_openapi_schema(**kwargs)
+        error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in COMMON_ERRORS.items():
+                    responses.setdefault(
+                        code,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": error_ref}},
+                        },
+                    )
+        return schema
+
+
+api = JenguAPI(
+    title="Jengu API",
+    version="1.0",
+    description="Prospects, campaigns, inboxes and messages for integrations. "
+    "Authenticate with the `X-API-Key` header (`manage.py create_api_key NAME`).",
+    urls_namespace="api",
+    docs_url="/docs",
+    auth=ApiKeyAuth(),
+    throttle=[ApiKeyRateThrottle()],
+)
+
+
+def _json(request: HttpRequest, status: int, body: Any) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(RowError)
+def _row_error(request: HttpRequest, exc: RowError) -> HttpResponse:
+    return _json(request, 422, unprocessable(str(exc)))
+
+
+@api.exception_handler(InvalidInput)
+def _invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    return _json(request, 422, unprocessable(str(exc), exc.field))
+
+
+@api.exception_handler(InvalidStageTransition)
+def _stage_conflict(request: HttpRequest, exc: InvalidStageTransition) -> HttpResponse:
+    return _json(request, 409, {"detail": f"stage change refused: {exc}"})
+
+
+@api.exception_handler(IntegrityError)
+def _integrity_conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    logger.info("API write conflict: %s", exc)
+    return _json(request, 409, {"detail": "conflicts with an existing record"})
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _json(request, 413, {"detail": "request body too large"})
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API error on %s %s", request.method, request.path)
+    return _json(request, 500, {"detail": "internal error; it has been logged"})
+
+
+api.add_router("/prospects", prospects_router, tags=["prospects"])
+api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
+api.add_router("/inboxes", inboxes_router, tags=["inboxes"])
+api.add_router("/messages", messages_router, tags=["messages"])
+api.add_router("/metrics", metrics_router, tags=["metrics"])
