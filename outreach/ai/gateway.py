@@ -1,0 +1,112 @@
+"""The AI gateway: try providers in order, record every call, never raise for AI trouble.
+
+Order: each Grok key, then Claude (per `AI_PROVIDERS`), then whatever fallback the
+caller passes (the composer passes the template provider, which always answers).
+A provider whose breaker is open or whose bucket is empty is skipped without a
+request, so a dead provider costs nothing once its breaker has opened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from jengu.bus import current_envelope
+from outreach.ai.anthropic import claude_providers
+from outreach.ai.base import AIRequest, Attempt, Provider
+from outreach.ai.grok import grok_providers
+from outreach.models import AICall
+
+logger = logging.getLogger(__name__)
+
+# Adding a provider family: one class in its own module, one line here, and its
+# name in the AI_PROVIDERS setting.
+PROVIDER_FAMILIES: dict[str, Callable[[], list[Provider]]] = {
+    "grok": grok_providers,
+    "anthropic": claude_providers,
+}
+
+
+def ai_providers() -> list[Provider]:
+    """The configured remote providers in fallback order (families without keys are absent)."""
+    providers: list[Provider] = []
+    for family in settings.AI_PROVIDERS:
+        if family not in PROVIDER_FAMILIES:
+            raise ImproperlyConfigured(
+                f"AI_PROVIDERS names {family!r}; known: {', '.join(PROVIDER_FAMILIES)}"
+            )
+        providers.extend(PROVIDER_FAMILIES[family]())
+    return providers
+
+
+@dataclass
+class AIResult:
+    """The first usable answer (`result` None when every provider failed) and the tries."""
+
+    result: Any
+    provider: str = ""
+    model: str = ""
+    attempts: list[Attempt] = field(default_factory=list)
+
+
+def _trace_id() -> str:
+    envelope = current_envelope()
+    return str(getattr(envelope, "trace_id", "") or "") if envelope else ""
+
+
+def _record_calls(attempts: list[Attempt], *, purpose: str, reference: str) -> None:
+    trace_id = _trace_id()
+    AICall.objects.bulk_create(
+        AICall(
+            provider=attempt.provider,
+            model=attempt.model[:100],
+            purpose=purpose,
+            reference=reference[:64],
+            success=attempt.success,
+            error_class=attempt.error_class,
+            error=attempt.error[:500],
+            latency_ms=attempt.latency_ms,
+            prompt_tokens=attempt.prompt_tokens,
+            completion_tokens=attempt.completion_tokens,
+            trace_id=trace_id,
+        )
+        for attempt in attempts
+        if attempt.called
+    )
+
+
+def ai_generate(
+    *,
+    request: AIRequest,
+    parse: Callable[[str], Any],
+    providers: Sequence[Provider] | None = None,
+    reference: str = "",
+) -> AIResult:
+    """Ask each provider in turn until one answers with something `parse` accepts.
+
+    `parse` turns answer text into the caller's value and raises InvalidAnswer for
+    an unusable one (which counts as that provider's failure). Every request made
+    is stored as an AICall row.
+    """
+    outcome = AIResult(result=None)
+    for provider in ai_providers() if providers is None else providers:
+        attempt = provider.attempt(request, parse)
+        outcome.attempts.append(attempt)
+        if attempt.called and not attempt.success:
+            logger.warning(
+                "AI provider %s failed (%s): %s", provider.name, attempt.error_class, attempt.error
+            )
+        if attempt.success:
+            outcome.result, outcome.provider, outcome.model = (
+                attempt.result,
+                attempt.provider,
+                attempt.model,
+            )
+            break
+    _record_calls(outcome.attempts, purpose=request.purpose, reference=reference)
+    return outcome
