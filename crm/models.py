@@ -279,3 +279,36 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prospect} in {self.campaign}"
+
+
+class DailyStat(models.Model):
+    """One day's rolled-up count of one metric for one campaign/step/variant/inbox.
+
+    Written only by `crm.rollups.daily_stats_rollup` (recomputed from the message
+    tables, so it can be rebuilt at any time); read by the dashboard so page views
+    never scan the message tables. Plain ids, not foreign keys: history outlives
+    a deleted inbox or campaign.
+    """
+
+    day = models.DateField()
+    metric = models.CharField(max_length=32)
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    variant = models.CharField(max_length=32, blank=True)
+    inbox_id = models.BigIntegerField(null=True, blank=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "metric", "campaign_id", "step", "variant", "inbox_id"],
+                nulls_distinct=False,
+                name="daily_stat_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign_id", "metric"], name="daily_stat_campaign_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric}={self.value}"

@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from jengu.api import api
+from jengu.health import health_view
+from jengu.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("health", health_view, name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("crm.urls")),
 ]

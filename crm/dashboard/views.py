@@ -1,0 +1,216 @@
+"""Sales pages. Each view reads through selectors and writes through services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from crm.dashboard import activity, charts
+from crm.dashboard import selectors as s
+from crm.dashboard.access import sales_required
+from crm.models import Campaign, EmailStatus, Prospect, Stage
+from jengu import alerts, health, metrics
+from outreach.models import InboundEmail
+
+
+def overview_context() -> dict:
+    today = timezone.localdate()
+    inboxes = activity.inbox_rows()
+    week = s.metric_totals(since=today - timedelta(days=6))
+    sending = activity.SendingToday(
+        sent=sum(row.sent_today for row in inboxes if row.inbox.active),
+        cap=sum(row.cap for row in inboxes if row.inbox.active),
+        failed_7d=week.get("failed", 0),
+        sent_7d=week.get("sent", 0),
+    )
+    series = s.daily_series(days=30, today=today)
+    today_metrics = metrics.day_series([today])[today]
+    report = health.health_report()
+    queues = report["components"].get("queues", {}).get("queues", {})
+    return {
+        "health": report,
+        "workers": report["components"].get("workers", {}).get("alive", 0),
+        "queue_depth": sum(q["depth"] for q in queues.values()),
+        "queues": queues,
+        "breakers": health.breaker_states(),
+        "sending": sending,
+        "avg_send_seconds": today_metrics.mean_seconds("email_send_seconds"),
+        "ai_providers": activity.ai_provider_stats(),
+        "enrichment": s.enrichment_rates(),
+        "alerts": alerts.recent_alerts(limit=8),
+        "funnel": s.funnel(stage_counts=s.prospect_stage_counts()),
+        "chart": charts.line_chart(days=series.days, series=series.series),
+        "chart_totals": {name: sum(values) for name, values in series.series.items()},
+        "needs_human": activity.replies_needing_human(limit=8),
+    }
+
+
+@sales_required
+def overview(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard/overview.html", overview_context())
+
+
+@sales_required
+def overview_panels(request: HttpRequest) -> HttpResponse:
+    """The overview's panels alone, polled by static/js/live.js every few seconds."""
+    return render(request, "dashboard/_overview_panels.html", overview_context())
+
+
+@sales_required
+def prospect_list(request: HttpRequest) -> HttpResponse:
+    filters = s.ProspectFilters.from_query(request.GET)
+    before = request.GET.get("before", "")
+    page = s.prospect_page(filters=filters, before_id=int(before) if before.isdigit() else None)
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(
+        request,
+        "dashboard/prospects.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "stages": Stage.values,
+            "email_statuses": EmailStatus.values,
+            "countries": s.country_choices(),
+            "campaigns": s.campaign_choices(),
+        },
+    )
+
+
+@sales_required
+def prospect_detail(request: HttpRequest, prospect_id: int) -> HttpResponse:
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    return render(
+        request,
+        "dashboard/prospect_detail.html",
+        {
+            "prospect": prospect,
+            "timeline": activity.prospect_timeline(prospect=prospect),
+            "enrollments": prospect.enrollments.select_related("campaign"),
+        },
+    )
+
+
+@sales_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard/campaigns.html", {"rows": s.campaign_overview()})
+
+
+@sales_required
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    breakdown = s.campaign_breakdown(campaign=campaign)
+    return render(
+        request,
+        "dashboard/campaign_detail.html",
+        {"campaign": campaign, "b": breakdown, "steps": campaign.steps.all()},
+    )
+
+
+@sales_required
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    breakers = {b.name: b.state for b in health.breaker_states()}
+    rows = [
+        (row, breakers.get(f"smtp:{row.inbox.id}") or breakers.get(f"inbox:{row.inbox.id}"))
+        for row in activity.inbox_rows()
+    ]
+    return render(request, "dashboard/inboxes.html", {"rows": rows})
+
+
+@sales_required
+def reply_list(request: HttpRequest) -> HttpResponse:
+    label = request.GET.get("label", "")
+    campaign = request.GET.get("campaign", "")
+    before = request.GET.get("before", "")
+    rows, next_cursor = activity.replies_inbox(
+        label=label,
+        campaign_id=int(campaign) if campaign.isdigit() else None,
+        before_id=int(before) if before.isdigit() else None,
+    )
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(
+        request,
+        "dashboard/replies.html",
+        {
+            "rows": rows,
+            "next_cursor": next_cursor,
+            "query": query.urlencode(),
+            "label": label,
+            "campaign": campaign,
+            "labels": InboundEmail.Label.choices,
+            "campaigns": s.campaign_choices(),
+        },
+    )
+
+
+@sales_required
+def reply_detail(request: HttpRequest, reply_id: int) -> HttpResponse:
+    reply = get_object_or_404(InboundEmail.objects.defer("raw"), pk=reply_id)
+    return render(
+        request,
+        "dashboard/reply_detail.html",
+        {
+            "reply": reply,
+            "thread": activity.thread(reply=reply),
+            "labels": InboundEmail.Label.choices,
+        },
+    )
+
+
+@sales_required
+@require_POST
+def reply_relabel(request: HttpRequest, reply_id: int) -> HttpResponse:
+    from outreach.replies.services import inbound_relabel
+
+    reply = get_object_or_404(InboundEmail, pk=reply_id)
+    label = request.POST.get("label", "")
+    if label not in InboundEmail.Label.values:
+        messages.error(request, f"Unknown label {label!r}.")
+    else:
+        inbound_relabel(
+            inbound=reply, label=label, corrected_by=f"user:{request.user.get_username()}"
+        )
+        messages.success(request, f"Reply relabelled as {label}.")
+    if request.POST.get("back") == "list":
+        return redirect("crm:replies")
+    return redirect("crm:reply_detail", reply_id=reply_id)
+
+
+@sales_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard/review.html", {"rows": activity.review_queue()})
+
+
+@sales_required
+@require_POST
+def review_action(request: HttpRequest) -> HttpResponse:
+    """Approve or reject the ticked messages; an edited subject/body is saved first."""
+    from outreach.services import message_approve, message_reject
+
+    action = request.POST.get("action", "")
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    if action not in ("approve", "reject") or not ids:
+        messages.error(request, "Tick at least one e-mail and choose approve or reject.")
+        return redirect("crm:review")
+    by = f"user:{request.user.get_username()}"
+    done = 0
+    for message in activity.pending_messages(ids=ids):
+        if action == "approve":
+            message_approve(
+                message=message,
+                approved_by=by,
+                subject=request.POST.get(f"subject-{message.id}"),
+                body=request.POST.get(f"body-{message.id}"),
+            )
+        else:
+            message_reject(message=message, rejected_by=by, reason=request.POST.get("reason", ""))
+        done += 1
+    messages.success(request, f"{action.title()}d {done} e-mail(s).")
+    return redirect("crm:review")

@@ -1,0 +1,240 @@
+"""`GET /health`: is the system able to do its work right now?
+
+Each check is a small function the dashboard's System page and `/metrics` reuse.
+The whole report costs one `SELECT 1`, one small `COUNT` and two Redis round
+trips, so load balancers and the dashboard can poll it every second.
+
+Status: `unhealthy` (HTTP 503) when PostgreSQL or Redis is unreachable or a queue's
+oldest message is older than the critical age; `degraded` (HTTP 200) when a breaker
+is open, no worker is alive, a queue is deep or slow, or dead letters pile up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+
+from jengu.metrics import redis_client
+from jengu.redis_helpers import all_breakers
+
+log = logging.getLogger(__name__)
+
+HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
+_RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
+WORKERS_KEY = "jengu:workers"
+DRAMATIQ_NAMESPACE = "dramatiq"
+
+
+@dataclass
+class QueueStat:
+    name: str
+    depth: int
+    delayed: int
+    dead: int
+    oldest_age_seconds: float | None
+    status: str = HEALTHY
+
+
+@dataclass
+class WorkerBeat:
+    worker_id: str
+    host: str
+    pid: int
+    queues: list[str]
+    seen_seconds_ago: float
+
+
+@dataclass
+class BreakerState:
+    name: str
+    state: str
+
+
+def worst(*statuses: str) -> str:
+    return max(statuses, key=_RANK.__getitem__, default=HEALTHY)
+
+
+def queue_names() -> list[str]:
+    """The pipeline's queues plus any queue an actor declared in this process."""
+    import dramatiq
+
+    declared = dramatiq.get_broker().get_declared_queues()
+    names = set(settings.JENGU_QUEUES) | {q for q in declared if not q.endswith((".DQ", ".XQ"))}
+    return sorted(names)
+
+
+def queue_stats() -> list[QueueStat]:
+    """Depth, delayed, dead and oldest-message age of every queue (two round trips)."""
+    names = queue_names()
+    client = redis_client()
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        key = f"{DRAMATIQ_NAMESPACE}:{name}"
+        pipe.llen(key)
+        pipe.llen(f"{key}.DQ")
+        pipe.zcard(f"{key}.XQ")
+        pipe.lindex(key, 0)
+    raw = pipe.execute()
+    rows = [raw[i : i + 4] for i in range(0, len(raw), 4)]
+    pipe = client.pipeline(transaction=False)
+    for name, (_, _, _, head) in zip(names, rows, strict=True):
+        pipe.hget(f"{DRAMATIQ_NAMESPACE}:{name}.msgs", head or b"-")
+    heads = pipe.execute()
+    now_ms = time.time() * 1000
+    stats = []
+    for name, (depth, delayed, dead, _), head in zip(names, rows, heads, strict=True):
+        age = _message_age(head, now_ms)
+        stats.append(QueueStat(name, depth, delayed, dead, age, _queue_status(depth, age)))
+    return stats
+
+
+def _message_age(encoded: bytes | None, now_ms: float) -> float | None:
+    if not encoded:
+        return None
+    try:
+        return max(0.0, (now_ms - json.loads(encoded)["message_timestamp"]) / 1000)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _queue_status(depth: int, age: float | None) -> str:
+    if age is not None and age >= settings.HEALTH_QUEUE_AGE_CRITICAL:
+        return UNHEALTHY
+    if depth >= settings.HEALTH_QUEUE_DEPTH_WARN or (
+        age is not None and age >= settings.HEALTH_QUEUE_AGE_WARN
+    ):
+        return DEGRADED
+    return HEALTHY
+
+
+def workers_alive() -> list[WorkerBeat]:
+    """Worker processes whose heartbeat (jengu.workers.WorkerHeartbeat) is fresh."""
+    now = time.time()
+    beats = []
+    for worker_id, raw in redis_client().hgetall(WORKERS_KEY).items():
+        beat = json.loads(raw)
+        ago = now - beat["ts"]
+        if ago <= settings.HEALTH_WORKER_STALE_SECONDS:
+            beats.append(
+                WorkerBeat(worker_id.decode(), beat["host"], beat["pid"], beat["queues"], ago)
+            )
+    return sorted(beats, key=lambda b: b.worker_id)
+
+
+def breaker_states() -> list[BreakerState]:
+    return [BreakerState(b.name, b.state) for b in all_breakers()]
+
+
+def dead_letters_pending(*, limit: int | None = None) -> int:
+    """Dead letters awaiting review; with `limit`, counting stops there (cheap)."""
+    from jengu.events.models import DeadLetter
+
+    pending = DeadLetter.objects.filter(status=DeadLetter.Status.PENDING)
+    if limit is not None:
+        pending = pending.values("pk")[:limit]
+    return pending.count()
+
+
+def providers(breakers: list[BreakerState]) -> dict[str, dict]:
+    """Each external provider: configured or skipped, and its worst breaker state."""
+    configured = {
+        "xai": len(settings.XAI_API_KEYS) > 0,
+        "anthropic": bool(settings.ANTHROPIC_API_KEY),
+        "millionverifier": bool(settings.MILLIONVERIFIER_API_KEY),
+        "alert_webhook": bool(settings.ALERT_WEBHOOK_URL),
+    }
+    out = {}
+    for name, is_configured in configured.items():
+        states = {b.state for b in breakers if b.name.startswith(name)} - {"closed"}
+        state = "open" if "open" in states else next(iter(states), "closed")
+        status = DEGRADED if is_configured and state != "closed" else HEALTHY
+        out[name] = {"configured": is_configured, "breaker": state, "status": status}
+    return out
+
+
+def _check(name: str, fn, failure_status: str = UNHEALTHY) -> tuple[dict, object]:
+    """Run one check; an exception becomes that component's failure, never a 500."""
+    started = time.monotonic()
+    try:
+        value = fn()
+    except (DatabaseError, redis.RedisError, OSError) as exc:
+        log.warning("health check %s failed: %s", name, exc)
+        return {"status": failure_status, "error": str(exc)[:200]}, None
+    return {"status": HEALTHY, "ms": round((time.monotonic() - started) * 1000, 2)}, value
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def health_report() -> dict:
+    """The full report: overall status plus one entry per component."""
+    components: dict[str, dict] = {}
+    components["database"], _ = _check("database", _database)
+    components["redis"], _ = _check("redis", lambda: redis_client().ping())
+    redis_up = components["redis"]["status"] == HEALTHY
+    db_up = components["database"]["status"] == HEALTHY
+    if redis_up:
+        components["queues"], queues = _check("queues", queue_stats)
+        if queues is not None:
+            components["queues"]["queues"] = {q.name: _queue_json(q) for q in queues}
+            components["queues"]["status"] = worst(*(q.status for q in queues))
+        components["workers"], workers = _check("workers", workers_alive)
+        if workers is not None:
+            components["workers"]["alive"] = len(workers)
+            components["workers"]["status"] = DEGRADED if not workers else HEALTHY
+        components["breakers"], breakers = _check("breakers", breaker_states, DEGRADED)
+        breakers = breakers or []
+        opened = [b.name for b in breakers if b.state != "closed"]
+        components["breakers"].update(
+            {"open": opened, "status": DEGRADED if opened else components["breakers"]["status"]}
+        )
+        components["providers"] = {"status": HEALTHY, "providers": providers(breakers)}
+        components["providers"]["status"] = worst(
+            *(p["status"] for p in components["providers"]["providers"].values())
+        )
+    if db_up:
+        components["dead_letters"], pending = _check(
+            "dead_letters",
+            lambda: dead_letters_pending(limit=settings.HEALTH_DEAD_LETTERS_WARN + 1),
+            DEGRADED,
+        )
+        if pending is not None:
+            components["dead_letters"]["pending"] = pending
+            if pending > settings.HEALTH_DEAD_LETTERS_WARN:
+                components["dead_letters"]["status"] = DEGRADED
+    status = worst(*(c["status"] for c in components.values()))
+    return {"status": status, "components": components}
+
+
+def _queue_json(queue: QueueStat) -> dict:
+    data = asdict(queue)
+    data.pop("name")
+    if data["oldest_age_seconds"] is not None:
+        data["oldest_age_seconds"] = round(data["oldest_age_seconds"], 1)
+    return data
+
+
+def health_view(request: HttpRequest) -> JsonResponse:
+    report = health_report()
+    if report["status"] == UNHEALTHY:
+        from jengu.alerts import alert
+
+        alert("health_unhealthy", "Jengu health is unhealthy", **_failing(report))
+    return JsonResponse(report, status=503 if report["status"] == UNHEALTHY else 200)
+
+
+def _failing(report: dict) -> dict:
+    return {
+        name: c.get("error", c["status"])
+        for name, c in report["components"].items()
+        if c["status"] != HEALTHY
+    }

@@ -1,0 +1,271 @@
+"""Cluster-wide counters and latency histograms kept in Redis, exported at `/metrics`.
+
+Every process (web, workers on any machine, the scheduler) records with
+`count(name, **labels)` and `observe(name, seconds, **labels)`. The numbers live
+in Redis hashes, not in process memory, so the web process's `/metrics` shows the
+whole cluster without a multiprocess directory, and the dashboard reads today's
+numbers from the same hashes (one HGETALL per day, no table scans).
+
+Recording is best effort: a Redis outage logs a warning and never breaks the
+caller (an e-mail that was sent must not fail because a counter could not move).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import redis
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
+
+TOTALS_KEY = "jengu:metrics:total"
+HISTOGRAM_KEY = "jengu:metrics:hist"
+DAILY_PREFIX = "jengu:metrics:day:"
+DAILY_TTL_SECONDS = 45 * 86400
+# Upper bounds (seconds) of the latency buckets: SMTP sends and LLM calls take
+# between tens of milliseconds and the providers' 30-60 s timeouts.
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+SEP = "|"
+
+_client: redis.Redis | None = None
+
+
+def redis_client() -> redis.Redis:
+    """A Redis client with short timeouts, for observability reads and writes.
+
+    Separate from the pipeline's client on purpose: `/health` must answer within
+    a second when Redis hangs, so it cannot wait on the library's default timeouts.
+    """
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+    return _client
+
+
+def series_key(name: str, labels: dict[str, object]) -> str:
+    """`name|k1=v1|k2=v2` with labels sorted, the field name in the Redis hashes."""
+    parts = [name] + [f"{k}={_clean(v)}" for k, v in sorted(labels.items())]
+    return SEP.join(parts)
+
+
+def _clean(value: object) -> str:
+    return str(value).replace(SEP, "/").replace("=", ":")
+
+
+def parse_series_key(key: str) -> tuple[str, dict[str, str]]:
+    name, *pairs = key.split(SEP)
+    return name, dict(pair.split("=", 1) for pair in pairs)
+
+
+def daily_key(day: date) -> str:
+    return f"{DAILY_PREFIX}{day.isoformat()}"
+
+
+def count(name: str, value: int = 1, **labels: object) -> None:
+    """Add `value` to counter `name` (labels: small sets such as queue, inbox_id, outcome)."""
+    key = series_key(name, labels)
+    day_key = daily_key(timezone.localdate())
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.hincrby(TOTALS_KEY, key, value)
+        pipe.hincrby(day_key, key, value)
+        pipe.expire(day_key, DAILY_TTL_SECONDS)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("metric %s not recorded: %s", name, exc)
+
+
+def observe(name: str, seconds: float, **labels: object) -> None:
+    """Record one duration in histogram `name` (and today's sum/count for averages)."""
+    key = series_key(name, labels)
+    bucket = next((str(b) for b in BUCKETS if seconds <= b), "+Inf")
+    day_key = daily_key(timezone.localdate())
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.hincrby(HISTOGRAM_KEY, f"{key}{SEP}le={bucket}", 1)
+        pipe.hincrbyfloat(HISTOGRAM_KEY, f"{key}{SEP}le=sum", seconds)
+        pipe.hincrbyfloat(day_key, f"{key}{SEP}le=sum", seconds)
+        pipe.hincrby(day_key, f"{key}{SEP}le=count", 1)
+        pipe.expire(day_key, DAILY_TTL_SECONDS)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("metric %s not recorded: %s", name, exc)
+
+
+class timed:  # noqa: N801 - used like a function: `with timed("ai_call_seconds", ...)`
+    """Context manager observing the block's wall time."""
+
+    def __init__(self, name: str, **labels: object) -> None:
+        self.name, self.labels = name, labels
+
+    def __enter__(self) -> timed:
+        self.started = time.monotonic()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        observe(self.name, time.monotonic() - self.started, **self.labels)
+
+
+@dataclass
+class DaySeries:
+    """One day's counters and duration sums, as read back for the dashboard."""
+
+    counters: dict[str, int] = field(default_factory=dict)
+    duration_sums: dict[str, float] = field(default_factory=dict)
+    duration_counts: dict[str, int] = field(default_factory=dict)
+
+    def total(self, name: str, **match: str) -> int:
+        """Sum of counter `name` over series whose labels include `match`."""
+        return sum(value for key, value in self.counters.items() if _matches(key, name, match))
+
+    def by_label(self, name: str, label: str, **match: str) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for key, value in self.counters.items():
+            if _matches(key, name, match):
+                out[parse_series_key(key)[1].get(label, "")] += value
+        return dict(out)
+
+    def mean_seconds(self, name: str, **match: str) -> float | None:
+        total = sum(v for k, v in self.duration_sums.items() if _matches(k, name, match))
+        n = sum(v for k, v in self.duration_counts.items() if _matches(k, name, match))
+        return total / n if n else None
+
+
+def _matches(key: str, name: str, match: dict[str, str]) -> bool:
+    series_name, labels = parse_series_key(key)
+    return series_name == name and all(labels.get(k) == str(v) for k, v in match.items())
+
+
+def day_series(days: Iterable[date]) -> dict[date, DaySeries]:
+    """Counters recorded on each of `days` (empty series when Redis has none)."""
+    days = list(days)
+    pipe = redis_client().pipeline(transaction=False)
+    for day in days:
+        pipe.hgetall(daily_key(day))
+    result = {}
+    for day, raw in zip(days, pipe.execute(), strict=True):
+        series = DaySeries()
+        for raw_key, raw_value in raw.items():
+            key, value = raw_key.decode(), raw_value.decode()
+            base, _, suffix = key.rpartition(f"{SEP}le=")
+            if suffix == "sum":
+                series.duration_sums[base] = float(value)
+            elif suffix == "count":
+                series.duration_counts[base] = int(value)
+            else:
+                series.counters[key] = int(value)
+        result[day] = series
+    return result
+
+
+class RedisCollector(Collector):
+    """Exports the Redis counters and histograms, plus live gauges, at scrape time."""
+
+    def collect(self) -> Iterable:
+        client = redis_client()
+        yield from _counter_families(client.hgetall(TOTALS_KEY))
+        yield from _histogram_families(client.hgetall(HISTOGRAM_KEY))
+        yield from _live_gauges()
+
+
+def _label_names(series: list[dict[str, str]]) -> list[str]:
+    return sorted({name for labels in series for name in labels})
+
+
+def _counter_families(raw: dict[bytes, bytes]) -> Iterable[CounterMetricFamily]:
+    grouped: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
+    for raw_key, raw_value in raw.items():
+        name, labels = parse_series_key(raw_key.decode())
+        grouped[name].append((labels, float(raw_value)))
+    for name, rows in sorted(grouped.items()):
+        names = _label_names([labels for labels, _ in rows])
+        family = CounterMetricFamily(f"jengu_{name}", f"Jengu counter {name}", labels=names)
+        for labels, value in rows:
+            family.add_metric([labels.get(n, "") for n in names], value)
+        yield family
+
+
+def _histogram_families(raw: dict[bytes, bytes]) -> Iterable[HistogramMetricFamily]:
+    per_series: dict[str, dict[str, float]] = defaultdict(dict)
+    for raw_key, raw_value in raw.items():
+        base, _, bucket = raw_key.decode().rpartition(f"{SEP}le=")
+        per_series[base][bucket] = float(raw_value)
+    grouped: dict[str, list[tuple[dict[str, str], dict[str, float]]]] = defaultdict(list)
+    for base, buckets in per_series.items():
+        name, labels = parse_series_key(base)
+        grouped[name].append((labels, buckets))
+    for name, rows in sorted(grouped.items()):
+        names = _label_names([labels for labels, _ in rows])
+        family = HistogramMetricFamily(f"jengu_{name}", f"Jengu histogram {name}", labels=names)
+        for labels, buckets in rows:
+            cumulative, running = [], 0.0
+            for bound in [*map(str, BUCKETS), "+Inf"]:
+                running += buckets.get(bound, 0.0)
+                cumulative.append((bound, running))
+            family.add_metric(
+                [labels.get(n, "") for n in names], cumulative, buckets.get("sum", 0.0)
+            )
+        yield family
+
+
+def _live_gauges() -> Iterable[GaugeMetricFamily]:
+    # Imported here: health imports this module for the Redis client.
+    from jengu import health
+
+    depth = GaugeMetricFamily("jengu_queue_depth", "Messages waiting", labels=["queue"])
+    age = GaugeMetricFamily(
+        "jengu_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
+    )
+    for queue in health.queue_stats():
+        depth.add_metric([queue.name], queue.depth)
+        age.add_metric([queue.name], queue.oldest_age_seconds or 0.0)
+    yield depth
+    yield age
+    workers = GaugeMetricFamily("jengu_workers_alive", "Worker processes with a fresh heartbeat")
+    workers.add_metric([], len(health.workers_alive()))
+    yield workers
+    breakers = GaugeMetricFamily(
+        "jengu_breaker_open", "1 when a circuit breaker is open or half-open", labels=["breaker"]
+    )
+    for breaker in health.breaker_states():
+        breakers.add_metric([breaker.name], 0 if breaker.state == "closed" else 1)
+    yield breakers
+    dead = GaugeMetricFamily("jengu_dead_letters_pending", "Dead letters awaiting review")
+    dead.add_metric([], health.dead_letters_pending())
+    yield dead
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RedisCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+class RequestMetricsMiddleware:
+    """Counts HTTP requests by method, URL name and status class, cluster-wide."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = (match.view_name if match else "") or "unmatched"
+        status = f"{response.status_code // 100}xx"
+        count("http_requests", method=request.method, view=view, status=status)
+        observe("http_request_seconds", time.monotonic() - started, view=view)
+        return response

@@ -1,0 +1,83 @@
+"""Dramatiq middleware for observability: worker heartbeats and per-event counters.
+
+Added to `DRAMATIQ_BROKER["MIDDLEWARE"]`; each runs inside worker processes only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+
+import dramatiq
+import redis
+from dramatiq.middleware import Middleware
+
+from jengu.health import WORKERS_KEY
+from jengu.metrics import count, observe, redis_client
+
+HEARTBEAT_SECONDS = 5.0
+
+
+class WorkerHeartbeat(Middleware):
+    """Writes `host:pid` into a Redis hash every few seconds while a worker runs.
+
+    `/health` and the System page count workers whose beat is fresh. Dramatiq's
+    own heartbeat set also lists processes that only enqueue (the web), so it
+    cannot tell workers apart. A daemon thread started at worker boot, like
+    Dramatiq's Prometheus middleware does, keeps beating while actors are busy.
+    """
+
+    def __init__(self) -> None:
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._stop = threading.Event()
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        queues = sorted(worker.queues or broker.get_declared_queues())
+        thread = threading.Thread(target=self._beat, args=(queues,), daemon=True)
+        thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._stop.set()
+        # If Redis is down the entry goes stale and stops counting by itself.
+        with contextlib.suppress(redis.RedisError):
+            redis_client().hdel(WORKERS_KEY, self.worker_id)
+
+    def _beat(self, queues: list[str]) -> None:
+        host, pid = socket.gethostname(), os.getpid()
+        while not self._stop.is_set():
+            beat = {"ts": time.time(), "host": host, "pid": pid, "queues": queues}
+            # Redis down: /health already reports it; keep trying.
+            with contextlib.suppress(redis.RedisError):
+                redis_client().hset(WORKERS_KEY, self.worker_id, json.dumps(beat))
+            self._stop.wait(HEARTBEAT_SECONDS)
+
+
+class EventMetrics(Middleware):
+    """Counts every processed message by queue, actor and outcome, and times it."""
+
+    def __init__(self) -> None:
+        self._started: dict[str, float] = {}
+
+    def before_process_message(self, broker: dramatiq.Broker, message) -> None:
+        self._started[message.message_id] = time.monotonic()
+
+    def after_process_message(
+        self, broker: dramatiq.Broker, message, *, result=None, exception=None
+    ) -> None:
+        outcome = "failed" if exception is not None else "ok"
+        labels = {"queue": message.queue_name, "type": message.actor_name}
+        count("events_processed", outcome=outcome, **labels)
+        started = self._started.pop(message.message_id, None)
+        if started is not None:
+            observe("event_seconds", time.monotonic() - started, **labels)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
+        self._started.pop(message.message_id, None)
+        count(
+            "events_processed", outcome="skipped", queue=message.queue_name, type=message.actor_name
+        )
