@@ -78,7 +78,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "jengu.metrics.RequestMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "jengu.urls"
@@ -110,8 +109,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-LOGIN_URL = "crm:login"
-LOGIN_REDIRECT_URL = "crm:overview"
+LOGIN_URL = "/admin/login/"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -165,8 +163,6 @@ def configure_services(database_url: str, redis_url: str) -> dict:
                 "jengu.bus.middleware.DeadLetters",
                 "jengu.bus.middleware.EventRetries",
                 "dramatiq.middleware.CurrentMessage",
-                "jengu.workers.WorkerHeartbeat",
-                "jengu.workers.EventMetrics",
             ],
         },
         "DRAMATIQ_CRONTAB": {"REDIS_URL": redis_base},
@@ -188,6 +184,16 @@ XAI_MODEL = env.str("XAI_MODEL", default="grok-3-mini")
 ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
 ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="https://api.anthropic.com").rstrip("/")
 ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-3-5-haiku-latest")
+# AI gateway (docs/ai-compose.md): fallback order of provider families, and per
+# provider (each Grok key is one) a total timeout, breaker and token bucket.
+AI_PROVIDERS = env.list("AI_PROVIDERS", default=["grok", "anthropic"])
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=15.0)
+AI_BREAKER_FAILURE_THRESHOLD = env.int("AI_BREAKER_FAILURE_THRESHOLD", default=3)
+AI_BREAKER_RESET_SECONDS = env.int("AI_BREAKER_RESET_SECONDS", default=60)
+AI_BUCKET_CAPACITY = env.int("AI_BUCKET_CAPACITY", default=10)
+AI_BUCKET_REFILL_PER_SECOND = env.float("AI_BUCKET_REFILL_PER_SECOND", default=2.0)
+AI_RATE_LIMIT_DEFAULT_SECONDS = env.int("AI_RATE_LIMIT_DEFAULT_SECONDS", default=10)
+AI_RATE_LIMIT_MAX_SECONDS = env.int("AI_RATE_LIMIT_MAX_SECONDS", default=300)
 MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
 MILLIONVERIFIER_BASE_URL = env.str(
     "MILLIONVERIFIER_BASE_URL", default="https://api.millionverifier.com"
@@ -224,18 +230,6 @@ ENRICHMENT_DNS_RESOLVER = env.str(
 ENRICHMENT_DNS_TIMEOUT = env.float("ENRICHMENT_DNS_TIMEOUT", default=3.0)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
-# One incident = one alert: the same kind+subject is not re-sent within this many seconds.
-ALERT_COOLDOWN_SECONDS = env.int("ALERT_COOLDOWN_SECONDS", default=900)
-
-# Health thresholds (`GET /health`, the System page). See docs/dashboard.md.
-JENGU_QUEUES = env.list(
-    "JENGU_QUEUES", default=["enrich", "validate", "compose", "send", "reply", "track", "scheduled"]
-)
-HEALTH_QUEUE_DEPTH_WARN = env.int("HEALTH_QUEUE_DEPTH_WARN", default=1000)
-HEALTH_QUEUE_AGE_WARN = env.int("HEALTH_QUEUE_AGE_WARN", default=300)
-HEALTH_QUEUE_AGE_CRITICAL = env.int("HEALTH_QUEUE_AGE_CRITICAL", default=1800)
-HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=30)
-HEALTH_DEAD_LETTERS_WARN = env.int("HEALTH_DEAD_LETTERS_WARN", default=50)
 
 # JSON API (/api/v1/): per-key token bucket (burst, then a steady rate) and body cap.
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=120)
@@ -266,24 +260,13 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Defaults to one derived from SECRET_KEY; set it to rotate SECRET_KEY safely.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 
-LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
-if LOG_FORMAT not in ("plain", "json"):
-    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "jengu.logs.JsonFormatter"},
     },
-    "filters": {"trace": {"()": "jengu.logs.TraceFilter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["trace"],
-        }
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -291,8 +274,3 @@ LOGGING = {
         "apscheduler": {"level": "WARNING"},
     },
 }
-
-if SENTRY_DSN:
-    from jengu.logs import init_sentry
-
-    init_sentry(SENTRY_DSN)
