@@ -10,8 +10,9 @@ from django.shortcuts import render
 
 from crm.models import Campaign, CampaignStep, Enrollment, Inbox, Prospect, StageChange
 from crm.services import campaign_enroll, campaign_set_status, prospects_mark_lost
-from jengu.admin_utils import EstimatedCountPaginator
+from jengu.admin_utils import CachedValuesFilter, EstimatedCountPaginator
 from outreach.models import EmailMessage
+from outreach.replies.admin import InboundEmailInline
 from outreach.suppression import prospects_suppress
 
 
@@ -62,6 +63,18 @@ class StageChangeInline(admin.TabularInline):
         return False
 
 
+class CountryFilter(CachedValuesFilter):
+    title = "country"
+    parameter_name = "country"
+    field = "country"
+
+
+class SourceFilter(CachedValuesFilter):
+    title = "source"
+    parameter_name = "source"
+    field = "source"
+
+
 class EnrollForm(forms.Form):
     campaign = forms.ModelChoiceField(
         queryset=Campaign.objects.exclude(status=Campaign.Status.FINISHED)
@@ -80,10 +93,11 @@ class ProspectAdmin(admin.ModelAdmin):
         "score",
         "updated_at",
     )
-    list_filter = ("stage", "email_status", "country", "source")
-    search_fields = ("=email", "business_name", "=domain", "contact_name")
+    list_filter = ("stage", "email_status", CountryFilter, SourceFilter)
+    search_fields = ("email", "business_name", "domain")
+    search_help_text = "An e-mail address, a domain, or part of the business name."
     readonly_fields = ("stage", "created_at", "updated_at")
-    inlines = (EnrollmentInline, MessageInline, StageChangeInline)
+    inlines = (EnrollmentInline, MessageInline, InboundEmailInline, StageChangeInline)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
@@ -101,6 +115,23 @@ class ProspectAdmin(admin.ModelAdmin):
         if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
             queryset = queryset.defer("notes", "enrichment")
         return queryset
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """Index-backed search: exact e-mail, exact domain, or a name substring.
+
+        Django's default ORs `icontains` over every field, which scans 100k rows.
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term:
+            return queryset.with_emails([term]), False
+        name_match = queryset.filter(business_name__icontains=term)
+        if "." in term and " " not in term:
+            return name_match | queryset.filter(domain=term.lower().removeprefix("www.")), False
+        return name_match, False
 
     @admin.action(description="Enroll selected prospects in a campaign…")
     def enroll_in_campaign(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

