@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from jengu.admin_utils import EstimatedCountPaginator
 from outreach.models import EmailMessage, Suppression
+from outreach.replies import admin as replies_admin  # noqa: F401 - registers InboundEmailAdmin
 
 
 @admin.register(EmailMessage)

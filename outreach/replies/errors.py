@@ -1,0 +1,7 @@
+"""Errors of reply processing."""
+
+from jengu.bus.errors import InvalidDataError
+
+
+class MalformedEmailError(InvalidDataError):
+    """The stored bytes are not a readable e-mail; retrying cannot help (dead letter)."""

@@ -1,0 +1,74 @@
+"""HTML mail bodies to plain text, with quoted blocks marked the way text mail marks them."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+_SKIP = frozenset({"script", "style", "head", "title"})
+_BLOCK = frozenset(
+    {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "pre"}
+    | {"blockquote"}
+)
+_VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base"})
+# Containers mail clients put a quoted earlier message in; their text is quoted text.
+_QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote")
+_QUOTE_IDS = ("divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container")
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = [""]
+        self.skip_depth = 0
+        # One entry per open non-void element: does it start a quoted region?
+        self.quote_stack: list[bool] = []
+
+    @property
+    def quoting(self) -> bool:
+        return any(self.quote_stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skip_depth += 1
+        if tag in _BLOCK:
+            self._newline()
+        if tag not in _VOID:
+            self.quote_stack.append(tag == "blockquote" or _is_quote_container(attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP and self.skip_depth:
+            self.skip_depth -= 1
+        if tag not in _VOID and self.quote_stack:
+            self.quote_stack.pop()
+        if tag in _BLOCK:
+            self._newline()
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        text = " ".join(data.split())
+        if not text:
+            return
+        if not self.lines[-1]:
+            self.lines[-1] = "> " if self.quoting else ""
+            self.lines[-1] += text
+        else:
+            self.lines[-1] += " " + text
+
+    def _newline(self) -> None:
+        if self.lines[-1]:
+            self.lines.append("")
+
+
+def _is_quote_container(attrs: list[tuple[str, str | None]]) -> bool:
+    values = {name: (value or "").lower() for name, value in attrs}
+    classes = values.get("class", "")
+    return any(name in classes for name in _QUOTE_CLASSES) or values.get("id", "") in _QUOTE_IDS
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body; text inside quote containers is prefixed with '> '."""
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    return "\n".join(extractor.lines).strip()
