@@ -1,9 +1,19 @@
 """Fixtures for the AI gateway and composer tests: fake providers wired into settings."""
 
+import dramatiq
 import pytest
 
+from jengu.bus import registry
+from jengu.events.models import Event
 from jengu.redis_helpers import get_redis
+from outreach import tasks  # noqa: F401 - declares ComposeEmail (and SendEmail once it exists)
 from tests.fakes.llm import fake_claude, fake_grok  # noqa: F401 - fixtures
+from tests.outreach.replies_fixtures import alerts_clean, contact, our_inbox  # noqa: F401
+from tests.outreach.sending_fixtures import (  # noqa: F401 - fixtures
+    sending_settings,
+    sending_state_clean,
+    smtp_sink,
+)
 
 GROK_KEYS = ["grok-key-1", "grok-key-2"]
 CLAUDE_KEY = "claude-key"
@@ -32,3 +42,30 @@ def ai_settings(settings, fake_grok, fake_claude, ai_state_clean):  # noqa: F811
     settings.AI_BUCKET_CAPACITY = 1000
     settings.AI_BUCKET_REFILL_PER_SECOND = 1000
     return settings
+
+
+def _send_email_standin(message_id: int) -> None:
+    """Stands in for the sender's SendEmail actor until it exists (never run here)."""
+
+
+@pytest.fixture
+def send_email_actor():
+    """Make sure `emit("SendEmail", …)` has an actor to route to.
+
+    The real one belongs to the sending stage (outreach/tasks.py); while it is
+    missing, a stand-in on the `send` queue is registered for the test only.
+    """
+    if "SendEmail" in registry._actors:
+        yield
+        return
+    standin = dramatiq.actor(_send_email_standin, actor_name="SendEmail", queue_name="send")
+    registry.register("SendEmail", standin)
+    yield
+    registry._actors.pop("SendEmail", None)
+
+
+def send_email_events() -> list[dict]:
+    """Payloads of the SendEmail events emitted so far (from the event log)."""
+    return list(
+        Event.objects.filter(type="SendEmail").order_by("id").values_list("payload", flat=True)
+    )

@@ -1,0 +1,55 @@
+"""Reads for the admin and dashboard: provider breakers and call statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Avg, Count, Q, QuerySet
+
+from jengu.redis_helpers import CircuitBreaker, all_breakers
+from jengu.redis_helpers.breaker import BreakerState
+from outreach.ai.gateway import ai_providers
+from outreach.models import AICall
+
+BREAKER_PREFIX = "ai:"
+
+
+def ai_breakers() -> list[BreakerState]:
+    """Every configured provider's breaker, plus any other AI breaker that has tripped."""
+    names = {f"{BREAKER_PREFIX}{provider.name}" for provider in ai_providers()}
+    tripped = all_breakers()
+    states = {state.name: state for state in tripped if state.name.startswith(BREAKER_PREFIX)}
+    for name in names - states.keys():
+        states[name] = CircuitBreaker(name).snapshot()
+    return [states[name] for name in sorted(states)]
+
+
+@dataclass(frozen=True)
+class ProviderStats:
+    provider: str
+    calls: int
+    successes: int
+    avg_latency_ms: float
+
+    @property
+    def success_rate(self) -> float:
+        return self.successes / self.calls if self.calls else 0.0
+
+
+def ai_call_stats(*, since: datetime, purpose: str | None = None) -> list[ProviderStats]:
+    """Calls, successes and mean latency per provider since `since` (one query)."""
+    calls: QuerySet[AICall] = AICall.objects.filter(created_at__gte=since)
+    if purpose:
+        calls = calls.filter(purpose=purpose)
+    rows = (
+        calls.values("provider")
+        .annotate(
+            calls=Count("id"), successes=Count("id", filter=Q(success=True)), avg=Avg("latency_ms")
+        )
+        .order_by("provider")
+    )
+    return [
+        ProviderStats(row["provider"], row["calls"], row["successes"], float(row["avg"] or 0))
+        for row in rows
+    ]

@@ -1,0 +1,186 @@
+"""Compose one enrollment step's e-mail: AI when it can, the step's template when not.
+
+`message_compose` is idempotent on the (enrollment, step) key: a second call, a
+redelivered event or a racing worker gets the message that already exists. A
+prospect who may no longer be e-mailed ends the attempt quietly with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from crm.models import Campaign, CampaignStep, Enrollment, Stage
+from outreach.ai.base import AIRequest
+from outreach.ai.gateway import ai_generate, ai_providers
+from outreach.ai.template import TemplateError, TemplateProvider, draft_render
+from outreach.ai.validation import Draft, draft_from_text
+from outreach.compose_context import Variant, compose_context, variant_choose
+from outreach.models import EmailMessage
+from outreach.suppression import is_suppressed
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_ONLY_STRATEGY = "template"
+# A prospect in these stages is never cold-e-mailed again; the first three mean a
+# conversation exists, so the enrollment ends as "replied" rather than "stopped".
+REPLIED_STAGES = frozenset({Stage.REPLIED, Stage.MEETING, Stage.WON})
+STOP_STAGES = REPLIED_STAGES | {Stage.UNSUBSCRIBED, Stage.BOUNCED, Stage.INVALID, Stage.LOST}
+
+
+class ComposeError(ValueError):
+    """The campaign's configuration cannot produce an e-mail (fix it, then requeue)."""
+
+
+@dataclass(frozen=True)
+class ComposeResult:
+    status: str  # "composed" | "existing" | "skipped"
+    message: EmailMessage | None = None
+    reason: str = ""
+
+    @property
+    def sendable(self) -> bool:
+        """True when the message is waiting for the sender (not for a reviewer)."""
+        return self.message is not None and self.message.status == EmailMessage.Status.QUEUED
+
+
+def _stop(enrollment: Enrollment, *, status: str, reason: str) -> None:
+    Enrollment.objects.filter(
+        pk=enrollment.pk, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
+    ).update(status=status, stop_reason=reason[:255], updated_at=timezone.now())
+
+
+def _ineligibility(enrollment: Enrollment) -> str:
+    """Why this enrollment may not get an e-mail now ("" when it may); stops it for good."""
+    prospect, campaign = enrollment.prospect, enrollment.campaign
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        return f"enrollment is {enrollment.status}"
+    if campaign.status != Campaign.Status.ACTIVE:
+        return f"campaign is {campaign.status}"
+    if prospect.stage in STOP_STAGES:
+        reason = f"prospect is {prospect.stage}"
+        replied = prospect.stage in REPLIED_STAGES
+        status = Enrollment.Status.REPLIED if replied else Enrollment.Status.STOPPED
+        _stop(enrollment, status=status, reason=reason)
+        return reason
+    if not prospect.email or prospect.email_status == "invalid":
+        reason = "prospect has no valid e-mail address"
+    elif is_suppressed(prospect.email):
+        reason = "address is suppressed"
+    else:
+        return ""
+    _stop(enrollment, status=Enrollment.Status.STOPPED, reason=reason)
+    return reason
+
+
+def _is_first_touch(step: CampaignStep) -> bool:
+    return not CampaignStep.objects.filter(
+        campaign_id=step.campaign_id, order__lt=step.order
+    ).exists()
+
+
+def _prompt(
+    *, enrollment: Enrollment, step: CampaignStep, context: dict, draft: Draft
+) -> AIRequest:
+    first_touch = _is_first_touch(step)
+    strategy = step.strategy or (enrollment.campaign.strategy if first_touch else "follow_up")
+    previous = EmailMessage.objects.filter(
+        enrollment=enrollment, direction=EmailMessage.Direction.OUTBOUND, step__lt=step.order
+    ).values_list("subject", flat=True)
+    prompt_context = {
+        **context,
+        "draft_subject": draft.subject,
+        "draft_body": draft.body,
+        "previous_subjects": list(previous),
+    }
+    try:
+        prompt = render_to_string(f"prompts/{strategy}.txt", prompt_context)
+    except TemplateDoesNotExist:
+        raise ComposeError(
+            f"strategy {strategy!r} has no prompt (templates/prompts/{strategy}.txt)"
+        ) from None
+    return AIRequest(system=render_to_string("prompts/system.txt"), prompt=prompt)
+
+
+def _write(
+    *, enrollment: Enrollment, step: CampaignStep, variant: Variant, draft: Draft, provider: str
+) -> ComposeResult:
+    campaign = enrollment.campaign
+    if _is_first_touch(step):
+        review = campaign.require_approval and provider != TemplateProvider.name
+    else:
+        review = campaign.approve_follow_ups
+    key = EmailMessage.idempotency_key_for(enrollment.pk, step.order)
+    try:
+        with transaction.atomic():
+            message = EmailMessage.objects.create(
+                direction=EmailMessage.Direction.OUTBOUND,
+                prospect=enrollment.prospect,
+                enrollment=enrollment,
+                campaign=campaign,
+                step=step.order,
+                variant=variant.name,
+                to_email=enrollment.prospect.email,
+                subject=draft.subject,
+                body=draft.body,
+                status=(
+                    EmailMessage.Status.PENDING_APPROVAL if review else EmailMessage.Status.QUEUED
+                ),
+                idempotency_key=key,
+                provider=provider,
+            )
+            Enrollment.objects.filter(pk=enrollment.pk, variant="").update(variant=variant.name)
+    except IntegrityError:
+        # Another worker composed the same step first; theirs is the one.
+        return ComposeResult("existing", EmailMessage.objects.get(idempotency_key=key))
+    return ComposeResult("composed", message)
+
+
+def message_compose(*, enrollment: Enrollment, step: CampaignStep) -> ComposeResult:
+    """Write the e-mail for `step` of `enrollment` once; see the module docstring."""
+    if step.campaign_id != enrollment.campaign_id:
+        raise ComposeError(f"step {step.pk} is not a step of enrollment {enrollment.pk}'s campaign")
+    key = EmailMessage.idempotency_key_for(enrollment.pk, step.order)
+    if existing := EmailMessage.objects.filter(idempotency_key=key).first():
+        return ComposeResult("existing", existing)
+    enrollment = Enrollment.objects.select_related("prospect", "campaign").get(pk=enrollment.pk)
+    if reason := _ineligibility(enrollment):
+        logger.info("not composing %s: %s", key, reason)
+        return ComposeResult("skipped", reason=reason)
+    variant = variant_choose(enrollment=enrollment, step=step)
+    context = compose_context(prospect=enrollment.prospect, step_order=step.order)
+    try:
+        fallback = draft_render(
+            subject_template=variant.subject_template,
+            body_template=variant.body_template,
+            context=context,
+            seed=f"prospect:{enrollment.prospect_id}:step:{step.order}",
+        )
+    except TemplateError as exc:
+        raise ComposeError(
+            f"campaign {step.campaign_id} step {step.order} ({variant.name}): {exc}"
+        ) from exc
+    remote = [] if step.strategy == TEMPLATE_ONLY_STRATEGY else ai_providers()
+    request = (
+        _prompt(enrollment=enrollment, step=step, context=context, draft=fallback)
+        if remote
+        else AIRequest("", "")
+    )
+    outcome = ai_generate(
+        request=request,
+        parse=draft_from_text,
+        providers=[*remote, TemplateProvider(fallback)],
+        reference=key,
+    )
+    return _write(
+        enrollment=enrollment,
+        step=step,
+        variant=variant,
+        draft=outcome.result,
+        provider=outcome.provider,
+    )

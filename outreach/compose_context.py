@@ -1,0 +1,94 @@
+"""What the composer knows about a prospect, and which A/B variant it gets.
+
+The context is a plain dict of strings (and small dicts/lists of them): it is the
+only thing user-written step templates can see, and it is what the prompt shows
+the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from crm.models import CampaignStep, Enrollment, Prospect
+
+logger = logging.getLogger(__name__)
+
+_MAX_TEXT = 500
+_MAX_DEPTH = 3
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """Enrichment findings reduced to JSON primitives, bounded in size and depth."""
+    if isinstance(value, str):
+        return value[:_MAX_TEXT]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if depth >= _MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        return {str(k)[:64]: _plain(v, depth + 1) for k, v in list(value.items())[:30]}
+    if isinstance(value, list | tuple):
+        return [_plain(v, depth + 1) for v in value[:20]]
+    return None
+
+
+def compose_context(*, prospect: Prospect, step_order: int) -> dict[str, Any]:
+    """Template and prompt variables for one prospect (no model instances)."""
+    first_name = prospect.contact_name.split()[0] if prospect.contact_name.strip() else ""
+    facts = _plain(prospect.enrichment or {})
+    return {
+        "business_name": prospect.business_name,
+        "contact_name": prospect.contact_name,
+        "contact_first_name": first_name or "there",
+        "city": prospect.city,
+        "country": prospect.country,
+        "industry": prospect.industry,
+        "website": prospect.website,
+        "domain": prospect.domain,
+        "facts": facts,
+        "facts_json": json.dumps(facts, ensure_ascii=False)[:4000] if facts else "",
+        "step_order": step_order,
+    }
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    subject_template: str
+    body_template: str
+
+
+def step_variants(*, step: CampaignStep) -> list[Variant]:
+    """The step's own templates as variant "A", then each well-formed entry of `variants`."""
+    options = [Variant("A", step.subject_template, step.body_template)]
+    for position, raw in enumerate(step.variants or []):
+        if not isinstance(raw, dict):
+            logger.warning("step %s: variant %d is not an object, ignored", step.pk, position)
+            continue
+        options.append(
+            Variant(
+                name=str(raw.get("name") or chr(ord("B") + position))[:32],
+                subject_template=raw.get("subject_template") or step.subject_template,
+                body_template=raw.get("body_template") or step.body_template,
+            )
+        )
+    return options
+
+
+def variant_choose(*, enrollment: Enrollment, step: CampaignStep) -> Variant:
+    """The same enrollment always gets the same variant, across steps when it can.
+
+    An enrollment keeps the variant it was first given while a step offers it;
+    otherwise a hash of the enrollment id picks one, so the split is even and
+    stable across retries and workers.
+    """
+    options = step_variants(step=step)
+    for option in options:
+        if enrollment.variant and option.name == enrollment.variant:
+            return option
+    digest = hashlib.sha256(f"enrollment:{enrollment.pk}".encode()).digest()
+    return options[int.from_bytes(digest[:8], "big") % len(options)]
