@@ -208,6 +208,7 @@ MILLIONVERIFIER_RATE_PER_SECOND = env.float("MILLIONVERIFIER_RATE_PER_SECOND", d
 # Enrichment fetching. Private/loopback targets stay refused unless a test or the
 # local demo turns this on: it is the SSRF guard's only off switch.
 ENRICHMENT_ALLOW_PRIVATE_ADDRESSES = env.bool("ENRICHMENT_ALLOW_PRIVATE_ADDRESSES", default=False)
+ENRICHMENT_ALLOWED_NETWORKS = env.list("ENRICHMENT_ALLOWED_NETWORKS", default=[])
 ENRICHMENT_USER_AGENT = env.str(
     "ENRICHMENT_USER_AGENT",
     default="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
