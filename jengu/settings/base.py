@@ -257,6 +257,20 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 # Outbound webhooks: seconds to wait for a subscriber before retrying later.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 
+# Replies (issue 6): see docs/replies.md.
+# Shared secret for POST /webhooks/inbound/raw (Bearer token or HMAC-SHA256 signature).
+INBOUND_WEBHOOK_SECRET = env.str("INBOUND_WEBHOOK_SECRET", default="")
+INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
+REPLY_SOFT_BOUNCE_LIMIT = env.int("REPLY_SOFT_BOUNCE_LIMIT", default=3)
+REPLY_OOO_DEFAULT_PAUSE_DAYS = env.int("REPLY_OOO_DEFAULT_PAUSE_DAYS", default=7)
+REPLY_OOO_RESUME_DELAY_DAYS = env.int("REPLY_OOO_RESUME_DELAY_DAYS", default=1)
+REPLY_AI_ENABLED = env.bool("REPLY_AI_ENABLED", default=True)
+IMAP_POLL_INTERVAL_MINUTES = env.int("IMAP_POLL_INTERVAL_MINUTES", default=2)
+IMAP_TIMEOUT_SECONDS = env.int("IMAP_TIMEOUT_SECONDS", default=30)
+IMAP_FETCH_LIMIT = env.int("IMAP_FETCH_LIMIT", default=200)
+# django-anymail inbound webhooks (/anymail/<esp>/inbound/) use basic auth "user:password".
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
+
 # Key for secrets stored in the database (SMTP/IMAP passwords, ESP keys).
 # Defaults to one derived from SECRET_KEY; set it to rotate SECRET_KEY safely.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
