@@ -52,9 +52,9 @@ class BatchReport:
 
 
 def _suppressed() -> Exists:
-    email = Lower("prospect__email")
+    email = Lower(OuterRef("prospect__email"))
     domain = Substr(email, StrIndex(email, Value("@")) + 1)
-    return Exists(Suppression.objects.filter(Q(value=OuterRef(email)) | Q(value=OuterRef(domain))))
+    return Exists(Suppression.objects.filter(Q(value=email) | Q(value=domain)))
 
 
 def _in_progress() -> Exists:

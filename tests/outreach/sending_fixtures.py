@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from crm.models import EmailStatus, Inbox, Stage
 from jengu.redis_helpers import get_redis
@@ -75,7 +78,10 @@ def make_campaign(inboxes, steps=(0,), **fields):
 def make_enrollment(campaign, **prospect_fields):
     prospect_fields.setdefault("email_status", EmailStatus.VALID)
     prospect_fields.setdefault("stage", Stage.READY)
-    return EnrollmentFactory(campaign=campaign, prospect=ProspectFactory(**prospect_fields))
+    due = timezone.now() - timedelta(minutes=1)  # as `campaign_enroll` leaves it
+    return EnrollmentFactory(
+        campaign=campaign, prospect=ProspectFactory(**prospect_fields), next_send_at=due
+    )
 
 
 def queue_message(enrollment, step: int | None = None, **fields) -> EmailMessage:
