@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("health", health_view, name="health"),
     path("metrics", metrics_view, name="metrics"),
+    path("", include("outreach.urls")),
     path("", include("crm.urls")),
 ]

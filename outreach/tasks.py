@@ -7,13 +7,18 @@ import logging
 from django.conf import settings
 from dramatiq_crontab import interval
 
-from crm.models import CampaignStep, Enrollment, Inbox
+from crm.models import Campaign, CampaignStep, Enrollment, Inbox
 from jengu.bus import InvalidDataError, emit, event_actor
+from jengu.metrics import count
 from outreach.compose import ComposeError, message_compose
-from outreach.models import InboundEmail
+from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.effects import enrollments_resume_after_ooo
 from outreach.replies.imap import inbox_poll, pollable_inboxes
 from outreach.replies.services import inbound_process
+from outreach.sending.batch import send_batch_run
+from outreach.sending.nudge import send_nudge
+from outreach.sending.services import message_send
+from outreach.sending.sweeper import stuck_work_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,54 @@ def compose_email(enrollment_id: int, step: int) -> None:
         raise InvalidDataError(str(exc)) from exc
     if result.sendable:
         emit("SendEmail", {"message_id": result.message.pk})
+
+
+# --- Sending (issue 5): SendEmail, EmailSent, and the scheduler's SendEmailBatch / SweepStuckWork.
+
+
+@event_actor("SendEmail", queue="send")
+def send_email(message_id: int) -> None:
+    """Send one queued message (exactly once); a held message gets one delayed nudge."""
+    message = EmailMessage.objects.filter(pk=message_id).first()
+    if message is None:
+        logger.info("SendEmail: message %s no longer exists", message_id)
+        return
+    result = message_send(message=message)
+    logger.info("SendEmail %s: %s %s", message_id, result.status, result.reason)
+    if result.status == "held" and result.retry_after is not None:
+        send_nudge(message_id=message_id, delay_seconds=result.retry_after)
+
+
+@event_actor("EmailSent", queue="track")
+def email_sent(message_id: int) -> None:
+    """Count the accepted e-mail (dashboard, /metrics); tracking hooks in here later."""
+    message = EmailMessage.objects.filter(pk=message_id).only("inbox_id", "campaign_id").first()
+    if message is not None:
+        count("emails_sent", inbox=message.inbox_id, campaign=message.campaign_id)
+
+
+@interval(seconds=settings.SEND_BATCH_INTERVAL_MINUTES * 60)
+@event_actor("SendEmailBatch", queue="scheduled")
+def send_email_batch(campaign_id: int | None = None) -> None:
+    """One scheduler tick: claim due enrollments and emit ComposeEmail for each."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first() if campaign_id else None
+    report = send_batch_run(campaign=campaign)
+    skipped = dict(report.skipped)
+    logger.info("SendEmailBatch: %d selected, skipped %s", len(report.selected), skipped)
+
+
+@interval(seconds=settings.SEND_SWEEP_INTERVAL_MINUTES * 60)
+@event_actor("SweepStuckWork", queue="scheduled")
+def sweep_stuck_work() -> None:
+    """Re-emit due-but-stuck sends; flag and settle sends whose outcome is unknown."""
+    report = stuck_work_sweep()
+    logger.info(
+        "SweepStuckWork: %d re-emitted, %d marked uncertain, %d found sent, %d for an operator",
+        len(report.renudged),
+        len(report.marked_uncertain),
+        len(report.resolved_sent),
+        len(report.left_for_operator),
+    )
 
 
 # --- Replies (issue 6): InboundEmail, and the scheduler's PollInboxes / ResumeOutOfOffice.

@@ -249,6 +249,8 @@ SEND_CLAIM_LEASE_MINUTES = env.int("SEND_CLAIM_LEASE_MINUTES", default=15)
 SEND_STUCK_AFTER_MINUTES = env.int("SEND_STUCK_AFTER_MINUTES", default=10)
 SEND_SMTP_TIMEOUT_SECONDS = env.int("SEND_SMTP_TIMEOUT_SECONDS", default=20)
 SEND_BATCH_SCAN_LIMIT = env.int("SEND_BATCH_SCAN_LIMIT", default=2000)
+SEND_SWEEP_INTERVAL_MINUTES = env.int("SEND_SWEEP_INTERVAL_MINUTES", default=5)
+RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com/")
 
 # JSON API (/api/v1/): per-key token bucket (burst, then a steady rate) and body cap.
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=120)
