@@ -39,8 +39,6 @@ return 0
 
 class EventClaims:
     def __init__(self) -> None:
-        self.ttl_ms = int(settings.EVENT_CLAIM_TTL_SECONDS * 1000)
-        self.done_ttl = settings.EVENT_DEDUP_TTL_SECONDS
         client = get_redis()
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
@@ -48,6 +46,10 @@ class EventClaims:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._keeper: threading.Thread | None = None
+
+    @property
+    def ttl_ms(self) -> int:
+        return int(settings.EVENT_CLAIM_TTL_SECONDS * 1000)
 
     @staticmethod
     def _key(event_id: uuid.UUID) -> str:
@@ -67,7 +69,7 @@ class EventClaims:
     def finish(self, event_id: uuid.UUID, token: str) -> None:
         """Mark the event processed for `EVENT_DEDUP_TTL_SECONDS`."""
         self._forget(event_id)
-        get_redis().set(self._key(event_id), DONE, ex=self.done_ttl)
+        get_redis().set(self._key(event_id), DONE, ex=settings.EVENT_DEDUP_TTL_SECONDS)
 
     def release(self, event_id: uuid.UUID, token: str) -> None:
         """Let the next attempt (retry, requeue) claim the event."""

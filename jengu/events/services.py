@@ -27,7 +27,10 @@ from .models import DeadLetter, Event
 logger = logging.getLogger(__name__)
 
 AUTO_REQUEUE_EVENT = "DeadLetterAutoRequeue"
+REQUEUE_CHUNK_EVENT = "DeadLettersRequeue"
 CHUNK_SIZE = 500
+# Above this many rows an admin request hands the requeue to workers (chunk events).
+INLINE_REQUEUE_LIMIT = 2000
 
 
 def batched(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
@@ -236,6 +239,14 @@ def dead_letters_requeue(*, queryset: QuerySet[DeadLetter], chunk_size: int = CH
             )
             total += len(_requeue_rows(rows)) if rows else 0
     return total
+
+
+def dead_letters_requeue_in_background(*, queryset: QuerySet[DeadLetter]) -> int:
+    """Emit one `DeadLettersRequeue` event per chunk of ids; workers do the requeue."""
+    pks = list(queryset.exclude(status=DeadLetter.Status.RESOLVED).values_list("pk", flat=True))
+    for chunk in batched(pks, CHUNK_SIZE):
+        emit(REQUEUE_CHUNK_EVENT, {"dead_letter_ids": chunk}, source="admin")
+    return len(pks)
 
 
 def dead_letter_discard(*, dead_letter: DeadLetter, note: str) -> None:
