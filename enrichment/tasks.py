@@ -1,0 +1,50 @@
+"""Enrichment actors: ids in, a service call, nothing else.
+
+Retries, backoff, dead letters and tracing come from the bus middleware and the
+queue policies (`jengu.bus.policies`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from crm.models import Prospect
+from enrichment.providers import ProviderUnavailable
+from enrichment.routing import enrichment_queue_for
+from enrichment.services import email_validate, prospect_enrich
+from jengu.bus import TransientError, current_envelope, event_actor
+from jengu.bus.policies import policy_for
+
+logger = logging.getLogger(__name__)
+
+VALIDATE_QUEUE = "validate"
+
+
+def _prospect(prospect_id: int) -> Prospect | None:
+    prospect = Prospect.objects.filter(pk=prospect_id).first()
+    if prospect is None:
+        logger.info("prospect %s no longer exists; nothing to do", prospect_id)
+    return prospect
+
+
+@event_actor("EnrichProspect", queue=enrichment_queue_for())
+def enrich_prospect(prospect_id: int) -> None:
+    prospect = _prospect(prospect_id)
+    if prospect is not None:
+        prospect_enrich(prospect=prospect)
+
+
+@event_actor("ValidateEmail", queue=VALIDATE_QUEUE)
+def validate_email(prospect_id: int, email: str) -> None:
+    prospect = _prospect(prospect_id)
+    if prospect is None:
+        return
+    # While retries are left, a MillionVerifier outage is retried later; on the last
+    # attempt the local verdict stands (marked as such) so the prospect moves on.
+    envelope = current_envelope()
+    attempt = envelope.retry_count if envelope else 0
+    retries_left = attempt < policy_for(VALIDATE_QUEUE).max_retries
+    try:
+        email_validate(prospect=prospect, email=email, fallback_to_local=not retries_left)
+    except ProviderUnavailable as exc:
+        raise TransientError(str(exc)) from exc
