@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from crm.models import Campaign, CampaignStep, Enrollment, Inbox, Prospect, StageChange
 from crm.services import campaign_enroll, campaign_set_status, prospects_mark_lost
+from enrichment.admin import ProspectEnrichmentAdminMixin
 from jengu.admin_utils import CachedValuesFilter, EstimatedCountPaginator
 from outreach.models import EmailMessage
 from outreach.replies.admin import InboundEmailInline
@@ -82,7 +83,7 @@ class EnrollForm(forms.Form):
 
 
 @admin.register(Prospect)
-class ProspectAdmin(admin.ModelAdmin):
+class ProspectAdmin(ProspectEnrichmentAdminMixin, admin.ModelAdmin):
     list_display = (
         "business_name",
         "email",
@@ -96,17 +97,18 @@ class ProspectAdmin(admin.ModelAdmin):
     list_filter = ("stage", "email_status", CountryFilter, SourceFilter)
     search_fields = ("email", "business_name", "domain")
     search_help_text = "An e-mail address, a domain, or part of the business name."
-    readonly_fields = ("stage", "created_at", "updated_at")
+    readonly_fields = ("stage", "created_at", "updated_at", "enrichment_findings")
     inlines = (EnrollmentInline, MessageInline, InboundEmailInline, StageChangeInline)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
-    actions = ("enroll_in_campaign", "mark_lost", "suppress")
+    actions = ("enrich_selected", "enroll_in_campaign", "mark_lost", "suppress")
     fieldsets = (
         (None, {"fields": ("business_name", "contact_name", "email", "email_status", "stage")}),
         ("Company", {"fields": ("website", "domain", "phone", "city", "country", "timezone")}),
         ("Classification", {"fields": ("industry", "source", "tags", "score", "notes")}),
-        ("Enrichment", {"fields": ("enrichment",), "classes": ("collapse",)}),
+        ("Enrichment", {"fields": ("enrichment_findings",)}),
+        ("Enrichment data (raw)", {"fields": ("enrichment",), "classes": ("collapse",)}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
 
