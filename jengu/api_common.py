@@ -29,8 +29,12 @@ class InSchema(Schema):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        _reject_nul(getattr(data, "_obj", data))  # ninja hands validators a DjangoGetter
+    def _object_without_nul(cls, data: Any) -> Any:
+        raw = getattr(data, "_obj", data)  # ninja hands validators a DjangoGetter
+        if raw is None or isinstance(raw, (list, str, int, float, bool)):
+            # ninja would read a list's missing attributes as "field not given".
+            raise ValueError("expected a JSON object")
+        _reject_nul(raw)
         return data
 
 

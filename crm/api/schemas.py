@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from crm.models import Campaign, EmailStatus, Inbox, Stage
 from jengu.api_common import DbId, InSchema, patch_schema
@@ -24,6 +25,16 @@ def _known_timezone(value: str) -> str:
     if value and value not in _timezones():
         raise ValueError("unknown timezone (use an IANA name such as Europe/Paris)")
     return value
+
+
+def _iso_8601(value: Any) -> Any:
+    # pydantic also reads bare numbers as Unix times; the contract says ISO 8601.
+    if not (isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("use an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 def text(max_length: int, description: str = "") -> Any:
@@ -99,7 +110,7 @@ class ProspectFilters(InSchema):
     campaign: DbId | None = Field(None, description="Only prospects enrolled in this campaign.")
     country: Country | None = None
     tag: Tag | None = None
-    updated_since: datetime | None = Field(None, description="ISO 8601 with timezone.")
+    updated_since: IsoDateTime | None = Field(None, description="ISO 8601 with timezone.")
     search: str | None = Field(
         None, max_length=100, description="Part of the business name, e-mail or city."
     )

@@ -238,6 +238,10 @@ API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=10.0)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 # Outbound webhooks: seconds to wait for a subscriber before retrying later.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries of a failed delivery (then a dead letter): backoff doubles from min to max.
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
+WEBHOOK_RETRY_MIN_BACKOFF_MS = env.int("WEBHOOK_RETRY_MIN_BACKOFF_MS", default=5000)
+WEBHOOK_RETRY_MAX_BACKOFF_MS = env.int("WEBHOOK_RETRY_MAX_BACKOFF_MS", default=600000)
 
 # Sending (issue 5): see docs/sending.md.
 SEND_BATCH_INTERVAL_MINUTES = env.int("SEND_BATCH_INTERVAL_MINUTES", default=5)
@@ -258,6 +262,10 @@ API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=10.0)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 # Outbound webhooks: seconds to wait for a subscriber before retrying later.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries of a failed delivery (then a dead letter): backoff doubles from min to max.
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
+WEBHOOK_RETRY_MIN_BACKOFF_MS = env.int("WEBHOOK_RETRY_MIN_BACKOFF_MS", default=5000)
+WEBHOOK_RETRY_MAX_BACKOFF_MS = env.int("WEBHOOK_RETRY_MAX_BACKOFF_MS", default=600000)
 
 # Replies (issue 6): see docs/replies.md.
 # Shared secret for POST /webhooks/inbound/raw (Bearer token or HMAC-SHA256 signature).

@@ -1,0 +1,158 @@
+"""Outbound webhooks: stages publish events; each subscriber gets a signed POST.
+
+`webhooks_publish` writes one `WebhookDelivery` row per matching subscription and
+emits `DeliverWebhook` on commit; the actor calls `webhook_deliver`, whose
+transient failures (timeouts, 5xx, 429) the bus retries with backoff and whose
+permanent ones (other 4xx) go straight to dead letters.
+
+Receivers verify `X-Jengu-Signature: sha256=<hex>`, the HMAC-SHA256 with their
+secret over `"<X-Jengu-Timestamp>.<raw body>"`, and reject old timestamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from jengu.apikeys.models import WebhookDelivery, WebhookSubscription
+from jengu.apikeys.webhook_events import WEBHOOK_EVENTS
+from jengu.bus import emit
+from jengu.bus.errors import PermanentError, TransientError
+from jengu.redis_helpers import CircuitBreaker
+
+SIGNATURE_HEADER = "X-Jengu-Signature"
+TIMESTAMP_HEADER = "X-Jengu-Timestamp"
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+
+def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def webhook_signature_verify(
+    *, secret: str, timestamp: str, body: bytes, signature: str, tolerance_seconds: int = 300
+) -> bool:
+    """What a receiver does: check the MAC and refuse replays of old deliveries."""
+    try:
+        age = abs(time.time() - int(timestamp))
+    except ValueError:
+        return False
+    expected = webhook_signature(secret=secret, timestamp=timestamp, body=body)
+    return age <= tolerance_seconds and hmac.compare_digest(expected, signature)
+
+
+def _retry_options() -> dict[str, int]:
+    """A receiver can be down for a deploy: retry longer than the track queue's default."""
+    return {
+        "max_retries": settings.WEBHOOK_MAX_RETRIES,
+        "min_backoff": settings.WEBHOOK_RETRY_MIN_BACKOFF_MS,
+        "max_backoff": settings.WEBHOOK_RETRY_MAX_BACKOFF_MS,
+    }
+
+
+def webhooks_publish(*, event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
+    """Queue `event` for every active subscription that wants it.
+
+    Call it inside the transaction that made the change: the deliveries are
+    written with it and sent only once it commits. `data` must be JSON-able
+    (ids, strings, numbers, ISO dates).
+    """
+    if event not in WEBHOOK_EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}; add it to WEBHOOK_EVENTS first")
+    subscriptions = WebhookSubscription.objects.filter(active=True).filter(
+        Q(events__contains=[event]) | Q(events__contains=["*"])
+    )
+    with transaction.atomic():
+        deliveries = [
+            WebhookDelivery(subscription=subscription, event=event, payload={})
+            for subscription in subscriptions
+        ]
+        for delivery in deliveries:
+            delivery.payload = {
+                "event": event,
+                "delivery_id": str(delivery.delivery_id),
+                "created_at": timezone.now().isoformat(),
+                "data": data,
+            }
+        WebhookDelivery.objects.bulk_create(deliveries)
+        for delivery in deliveries:
+            emit("DeliverWebhook", {"delivery_id": delivery.pk}, options=_retry_options())
+    return deliveries
+
+
+def _record_failure(delivery: WebhookDelivery, error: str, status: int | None = None) -> None:
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.FAILED, response_status=status, error=error[:2000]
+    )
+
+
+def _post(delivery: WebhookDelivery) -> httpx.Response:
+    body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Jengu-Webhooks/1",
+        "X-Jengu-Event": delivery.event,
+        "X-Jengu-Delivery": str(delivery.delivery_id),
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: webhook_signature(
+            secret=delivery.subscription.secret, timestamp=timestamp, body=body
+        ),
+    }
+    return httpx.post(
+        delivery.subscription.url,
+        content=body,
+        headers=headers,
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        follow_redirects=False,
+    )
+
+
+def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
+    """POST one delivery; idempotent (a delivered row is not sent again).
+
+    Raises TransientError to be retried later, PermanentError when the receiver
+    refuses the delivery for good.
+    """
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status == WebhookDelivery.Status.DELIVERED:
+        return delivery
+    if not delivery.subscription.active:
+        _record_failure(delivery, "subscription is inactive")
+        return delivery
+    breaker = CircuitBreaker(f"webhook:{delivery.subscription_id}")
+    if not breaker.allow():
+        raise TransientError(f"webhook {delivery.subscription_id}: breaker open")
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    try:
+        response = _post(delivery)
+    except httpx.HTTPError as exc:
+        breaker.record_failure()
+        _record_failure(delivery, f"{type(exc).__name__}: {exc}")
+        raise TransientError(f"webhook {delivery.pk}: {type(exc).__name__}") from exc
+    if response.is_success:
+        breaker.record_success()
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.DELIVERED,
+            response_status=response.status_code,
+            error="",
+            delivered_at=timezone.now(),
+        )
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        return delivery
+    _record_failure(delivery, response.text[:500], response.status_code)
+    if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
+        breaker.record_failure()
+        raise TransientError(f"webhook {delivery.pk}: HTTP {response.status_code}")
+    raise PermanentError(f"webhook {delivery.pk}: receiver answered HTTP {response.status_code}")

@@ -1,0 +1,140 @@
+"""Outbound webhooks through the real pipeline: signed, retried, dead-lettered."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import dramatiq
+import pytest
+from django.db import transaction
+
+from jengu.apikeys.models import WebhookDelivery, WebhookSubscription
+from jengu.apikeys.webhooks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    webhook_signature,
+    webhook_signature_verify,
+    webhooks_publish,
+)
+from jengu.events.models import DeadLetter
+from tests.fakes.webhook_receiver import WebhookReceiver
+
+SECRET = "whsec-test"
+
+
+@pytest.fixture
+def receiver():
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def worker(transactional_db, settings):
+    settings.WEBHOOK_RETRY_MIN_BACKOFF_MS = 100
+    settings.WEBHOOK_RETRY_MAX_BACKOFF_MS = 200
+    settings.WEBHOOK_MAX_RETRIES = 2
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    worker = dramatiq.Worker(broker, queues={"track"}, worker_timeout=100, worker_threads=2)
+    worker.start()
+    yield broker
+    worker.stop()
+
+
+def _subscribe(receiver: WebhookReceiver, events: list[str]) -> WebhookSubscription:
+    return WebhookSubscription.objects.create(url=receiver.url, events=events, secret=SECRET)
+
+
+def _wait_for(predicate, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _publish(event: str, data: dict) -> list[WebhookDelivery]:
+    with transaction.atomic():
+        return webhooks_publish(event=event, data=data)
+
+
+def test_delivery_is_signed_and_verifiable(worker, receiver) -> None:
+    subscription = _subscribe(receiver, ["prospect.replied"])
+    _subscribe(receiver, ["email.sent"])  # not interested in replies: gets nothing
+    [delivery] = _publish("prospect.replied", {"prospect_id": 7, "label": "interested"})
+    assert receiver.got(1)
+    headers, body = receiver.received[0]
+    assert webhook_signature_verify(
+        secret=SECRET,
+        timestamp=headers[TIMESTAMP_HEADER],
+        body=body,
+        signature=headers[SIGNATURE_HEADER],
+    )
+    assert not webhook_signature_verify(
+        secret="wrong", timestamp=headers[TIMESTAMP_HEADER], body=body,
+        signature=headers[SIGNATURE_HEADER],
+    )  # fmt: skip
+    payload = json.loads(body)
+    assert payload["event"] == "prospect.replied"
+    assert payload["data"] == {"prospect_id": 7, "label": "interested"}
+    assert headers["X-Jengu-Delivery"] == payload["delivery_id"] == str(delivery.delivery_id)
+    assert _wait_for(lambda: _status(delivery) == "delivered")
+    assert WebhookDelivery.objects.filter(subscription=subscription).count() == 1
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_receiver_errors_are_retried_until_delivered(worker, receiver) -> None:
+    _subscribe(receiver, ["*"])
+    receiver.answers = [503, "hang"]
+    [delivery] = _publish("email.sent", {"message_id": 1})
+    assert receiver.got(3)
+    assert _wait_for(lambda: _status(delivery) == "delivered")
+    delivery.refresh_from_db()
+    assert delivery.attempts == 3 and delivery.response_status == 200
+    assert not DeadLetter.objects.exists()
+
+
+def test_refused_delivery_goes_to_dead_letters_without_retry(worker, receiver) -> None:
+    _subscribe(receiver, ["prospect.unsubscribed"])
+    receiver.answers = [410]
+    [delivery] = _publish("prospect.unsubscribed", {"prospect_id": 3})
+    assert _wait_for(lambda: DeadLetter.objects.filter(event_type="DeliverWebhook").exists())
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.response_status == 410
+    assert len(receiver.received) == 1
+    dead = DeadLetter.objects.get()
+    assert dead.args == {"delivery_id": delivery.pk}
+    assert dead.classification == "permanent"
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(worker, receiver) -> None:
+    _subscribe(receiver, ["*"])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        webhooks_publish(event="email.sent", data={"message_id": 1})
+        raise RuntimeError("the change that would have been announced failed")
+    assert not WebhookDelivery.objects.exists()
+    assert not receiver.got(1, timeout=0.5)
+
+
+def test_unknown_event_name_is_refused(db) -> None:
+    with pytest.raises(ValueError, match="unknown webhook event"):
+        webhooks_publish(event="prospect.teleported", data={})
+
+
+def test_old_timestamps_are_refused_by_verification() -> None:
+    old = str(int(time.time()) - 3600)
+    signature = webhook_signature(secret=SECRET, timestamp=old, body=b"{}")
+    assert not webhook_signature_verify(
+        secret=SECRET, timestamp=old, body=b"{}", signature=signature
+    )
+    assert not webhook_signature_verify(
+        secret=SECRET, timestamp="soon", body=b"{}", signature=signature
+    )
+
+
+def _status(delivery: WebhookDelivery) -> str:
+    return WebhookDelivery.objects.get(pk=delivery.pk).status
