@@ -14,6 +14,7 @@ urlpatterns = [
     path("review/", views.review_queue, name="review"),
     path("review/action/", views.review_action, name="review_action"),
     path("replies/", views.reply_list, name="replies"),
+    path("replies/handled/", views.replies_mark_handled, name="replies_handled"),
     path("replies/<int:reply_id>/", views.reply_detail, name="reply_detail"),
     path("replies/<int:reply_id>/relabel/", views.reply_relabel, name="reply_relabel"),
     path("inboxes/", views.inbox_list, name="inboxes"),

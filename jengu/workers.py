@@ -37,7 +37,7 @@ class WorkerHeartbeat(Middleware):
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        queues = sorted(worker.queues or broker.get_declared_queues())
+        queues = sorted(worker.consumer_whitelist or broker.get_declared_queues())
         thread = threading.Thread(target=self._beat, args=(queues,), daemon=True)
         thread.start()
 

@@ -55,3 +55,15 @@ def message_reject(*, message: EmailMessage, by: str, reason: str) -> EmailMessa
             updated_at=timezone.now(),
         )
     return message
+
+
+@transaction.atomic
+def message_edit(*, message: EmailMessage, subject: str, body: str) -> EmailMessage:
+    """Save a reviewer's wording; only while the message still waits for approval."""
+    edited = EmailMessage.objects.filter(
+        pk=message.pk, status=EmailMessage.Status.PENDING_APPROVAL
+    ).update(subject=subject[:998], body=body, updated_at=timezone.now())
+    if not edited:
+        raise NotPendingApproval(f"message {message.pk} is no longer pending approval")
+    message.refresh_from_db()
+    return message

@@ -15,7 +15,10 @@ from crm.dashboard import selectors as s
 from crm.dashboard.access import sales_required
 from crm.models import Campaign, EmailStatus, Prospect, Stage
 from jengu import alerts, health, metrics
+from outreach.approval import NotPendingApproval, message_approve, message_edit, message_reject
 from outreach.models import InboundEmail
+from outreach.replies.errors import MalformedEmailError
+from outreach.replies.services import inbound_mark_handled, inbound_relabel
 
 
 def overview_context() -> dict:
@@ -167,17 +170,18 @@ def reply_detail(request: HttpRequest, reply_id: int) -> HttpResponse:
 @sales_required
 @require_POST
 def reply_relabel(request: HttpRequest, reply_id: int) -> HttpResponse:
-    from outreach.replies.services import inbound_relabel
-
     reply = get_object_or_404(InboundEmail, pk=reply_id)
     label = request.POST.get("label", "")
     if label not in InboundEmail.Label.values:
         messages.error(request, f"Unknown label {label!r}.")
     else:
-        inbound_relabel(
-            inbound=reply, label=label, corrected_by=f"user:{request.user.get_username()}"
-        )
-        messages.success(request, f"Reply relabelled as {label}.")
+        by = f"user:{request.user.get_username()}"
+        try:
+            inbound_relabel(inbound=reply, label=label, corrected_by=by)
+            messages.success(request, f"Reply relabelled as {label}.")
+        except MalformedEmailError as exc:
+            # The label is saved; only its effects (stop, suppress…) could not run.
+            messages.error(request, f"Label saved; the message itself is unreadable: {exc}")
     if request.POST.get("back") == "list":
         return redirect("crm:replies")
     return redirect("crm:reply_detail", reply_id=reply_id)
@@ -192,25 +196,41 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def review_action(request: HttpRequest) -> HttpResponse:
     """Approve or reject the ticked messages; an edited subject/body is saved first."""
-    from outreach.services import message_approve, message_reject
-
     action = request.POST.get("action", "")
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     if action not in ("approve", "reject") or not ids:
         messages.error(request, "Tick at least one e-mail and choose approve or reject.")
         return redirect("crm:review")
     by = f"user:{request.user.get_username()}"
-    done = 0
+    done, skipped = 0, 0
     for message in activity.pending_messages(ids=ids):
-        if action == "approve":
-            message_approve(
-                message=message,
-                approved_by=by,
-                subject=request.POST.get(f"subject-{message.id}"),
-                body=request.POST.get(f"body-{message.id}"),
-            )
-        else:
-            message_reject(message=message, rejected_by=by, reason=request.POST.get("reason", ""))
-        done += 1
-    messages.success(request, f"{action.title()}d {done} e-mail(s).")
+        try:
+            _review_one(request, message, action, by)
+            done += 1
+        except NotPendingApproval:
+            skipped += 1  # another reviewer got there first
+    verb = "Approved" if action == "approve" else "Rejected"
+    messages.success(request, f"{verb} {done} e-mail(s).")
+    if skipped or done < len(ids):
+        messages.warning(request, f"{len(ids) - done} were already handled by someone else.")
     return redirect("crm:review")
+
+
+def _review_one(request: HttpRequest, message, action: str, by: str) -> None:
+    if action == "reject":
+        message_reject(message=message, by=by, reason=request.POST.get("reason", ""))
+        return
+    subject = request.POST.get(f"subject-{message.id}", message.subject)
+    body = request.POST.get(f"body-{message.id}", message.body).replace("\r\n", "\n")
+    if (subject, body) != (message.subject, message.body):
+        message_edit(message=message, subject=subject, body=body)
+    message_approve(message=message, by=by)
+
+
+@sales_required
+@require_POST
+def replies_mark_handled(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    handled = inbound_mark_handled(inbound_ids=ids)
+    messages.success(request, f"{handled} repl{'y' if handled == 1 else 'ies'} marked handled.")
+    return redirect("crm:overview" if request.POST.get("back") == "overview" else "crm:replies")

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "jengu.metrics.RequestMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "jengu.urls"
@@ -109,7 +110,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "crm:login"
+LOGIN_REDIRECT_URL = "crm:overview"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -163,6 +165,8 @@ def configure_services(database_url: str, redis_url: str) -> dict:
                 "jengu.bus.middleware.DeadLetters",
                 "jengu.bus.middleware.EventRetries",
                 "dramatiq.middleware.CurrentMessage",
+                "jengu.workers.WorkerHeartbeat",
+                "jengu.workers.EventMetrics",
             ],
         },
         "DRAMATIQ_CRONTAB": {"REDIS_URL": redis_base},
@@ -231,6 +235,18 @@ ENRICHMENT_DNS_RESOLVER = env.str(
 ENRICHMENT_DNS_TIMEOUT = env.float("ENRICHMENT_DNS_TIMEOUT", default=3.0)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+# One incident = one alert: the same kind+subject is not re-sent within this many seconds.
+ALERT_COOLDOWN_SECONDS = env.int("ALERT_COOLDOWN_SECONDS", default=900)
+
+# Health thresholds (`GET /health`, the System page). See docs/dashboard.md.
+JENGU_QUEUES = env.list(
+    "JENGU_QUEUES", default=["enrich", "validate", "compose", "send", "reply", "track", "scheduled"]
+)
+HEALTH_QUEUE_DEPTH_WARN = env.int("HEALTH_QUEUE_DEPTH_WARN", default=1000)
+HEALTH_QUEUE_AGE_WARN = env.int("HEALTH_QUEUE_AGE_WARN", default=300)
+HEALTH_QUEUE_AGE_CRITICAL = env.int("HEALTH_QUEUE_AGE_CRITICAL", default=1800)
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=30)
+HEALTH_DEAD_LETTERS_WARN = env.int("HEALTH_DEAD_LETTERS_WARN", default=50)
 
 # JSON API (/api/v1/): per-key token bucket (burst, then a steady rate) and body cap.
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=120)
@@ -285,17 +301,36 @@ ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
 # Defaults to one derived from SECRET_KEY; set it to rotate SECRET_KEY safely.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "jengu.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"trace": {"()": "jengu.logs.TraceFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["trace"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO; webhook and provider URLs can carry
+        # secrets (Slack/Discord tokens, MillionVerifier's api key), so keep it quiet.
+        "httpx": {"level": "WARNING"},
         # The crontab leader lock is refreshed every 5 s; one INFO line each is noise.
         "apscheduler": {"level": "WARNING"},
     },
 }
+
+if SENTRY_DSN:
+    from jengu.logs import init_sentry
+
+    init_sentry(SENTRY_DSN)
