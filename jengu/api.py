@@ -16,6 +16,7 @@ from crm.services import InvalidStageTransition
 from crm.upsert import RowError
 from jengu.api_common import unprocessable
 from jengu.apikeys.auth import ApiKeyAuth, ApiKeyRateThrottle
+from jengu.events.api import dead_letters_router, traces_router
 from outreach.api import messages_router
 
 logger = logging.getLogger(__name__)
@@ -104,3 +105,5 @@ api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
 api.add_router("/inboxes", inboxes_router, tags=["inboxes"])
 api.add_router("/messages", messages_router, tags=["messages"])
 api.add_router("/metrics", metrics_router, tags=["metrics"])
+api.add_router("/traces", traces_router, tags=["events"])
+api.add_router("/dead-letters", dead_letters_router, tags=["events"])

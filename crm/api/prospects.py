@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from crm.api.schemas import (
     BulkIn,
     BulkOut,
+    EnqueuedOut,
     ProspectFilters,
     ProspectIn,
     ProspectOut,
@@ -24,6 +25,7 @@ from crm.services import (
     prospect_update,
     prospects_bulk_upsert,
 )
+from enrichment.services import prospects_enqueue_enrichment
 from jengu.api_common import DbId, PageQuery, keyset_page
 
 router = Router()
@@ -101,6 +103,25 @@ def patch_prospect(
         return prospect_update(prospect=prospect, data=data, changed_by=api_actor(request))
     except ProspectConflict as exc:
         raise HttpError(409, str(exc)) from None
+
+
+@router.post(
+    "/{prospect_id}/enrich",
+    response={202: EnqueuedOut},
+    summary="Find the website and e-mail in the background",
+)
+def enrich(request: HttpRequest, prospect_id: Path[DbId]) -> Status[dict]:
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    result = prospects_enqueue_enrichment(prospects=[prospect])
+    return Status(
+        202,
+        {
+            "id": prospect.pk,
+            "enqueued": prospect.pk in result.queued,
+            "reason": result.skipped.get(prospect.pk, ""),
+            "stage": prospect.stage,
+        },
+    )
 
 
 @router.delete("/{prospect_id}", response={204: None}, summary="Delete a prospect")

@@ -150,6 +150,7 @@ class BulkOut(Schema):
 class EnqueuedOut(Schema):
     id: int
     enqueued: bool
+    reason: str = Field(..., description="Why it was not enqueued (e.g. its stage).")
     stage: str
 
 
