@@ -85,13 +85,16 @@ def _is_first_touch(step: CampaignStep) -> bool:
 
 
 def _prompt(
-    *, enrollment: Enrollment, step: CampaignStep, context: dict, draft: Draft
+    *, enrollment: Enrollment, step: CampaignStep, context: dict, draft: Draft, first_touch: bool
 ) -> AIRequest:
-    first_touch = _is_first_touch(step)
     strategy = step.strategy or (enrollment.campaign.strategy if first_touch else "follow_up")
-    previous = EmailMessage.objects.filter(
-        enrollment=enrollment, direction=EmailMessage.Direction.OUTBOUND, step__lt=step.order
-    ).values_list("subject", flat=True)
+    previous = (
+        []
+        if first_touch
+        else EmailMessage.objects.filter(
+            enrollment=enrollment, direction=EmailMessage.Direction.OUTBOUND, step__lt=step.order
+        ).values_list("subject", flat=True)
+    )
     prompt_context = {
         **context,
         "draft_subject": draft.subject,
@@ -108,10 +111,16 @@ def _prompt(
 
 
 def _write(
-    *, enrollment: Enrollment, step: CampaignStep, variant: Variant, draft: Draft, provider: str
+    *,
+    enrollment: Enrollment,
+    step: CampaignStep,
+    variant: Variant,
+    draft: Draft,
+    provider: str,
+    first_touch: bool,
 ) -> ComposeResult:
     campaign = enrollment.campaign
-    if _is_first_touch(step):
+    if first_touch:
         review = campaign.require_approval and provider != TemplateProvider.name
     else:
         review = campaign.approve_follow_ups
@@ -141,6 +150,23 @@ def _write(
     return ComposeResult("composed", message)
 
 
+def _template_draft(
+    *, enrollment: Enrollment, step: CampaignStep, variant: Variant, context: dict
+) -> Draft:
+    """The step's own text for this prospect: the fallback, and the model's brief."""
+    try:
+        return draft_render(
+            subject_template=variant.subject_template,
+            body_template=variant.body_template,
+            context=context,
+            seed=f"prospect:{enrollment.prospect_id}:step:{step.order}",
+        )
+    except TemplateError as exc:
+        raise ComposeError(
+            f"campaign {step.campaign_id} step {step.order} ({variant.name}): {exc}"
+        ) from exc
+
+
 def message_compose(*, enrollment: Enrollment, step: CampaignStep) -> ComposeResult:
     """Write the e-mail for `step` of `enrollment` once; see the module docstring."""
     if step.campaign_id != enrollment.campaign_id:
@@ -154,23 +180,18 @@ def message_compose(*, enrollment: Enrollment, step: CampaignStep) -> ComposeRes
         return ComposeResult("skipped", reason=reason)
     variant = variant_choose(enrollment=enrollment, step=step)
     context = compose_context(prospect=enrollment.prospect, step_order=step.order)
-    try:
-        fallback = draft_render(
-            subject_template=variant.subject_template,
-            body_template=variant.body_template,
-            context=context,
-            seed=f"prospect:{enrollment.prospect_id}:step:{step.order}",
-        )
-    except TemplateError as exc:
-        raise ComposeError(
-            f"campaign {step.campaign_id} step {step.order} ({variant.name}): {exc}"
-        ) from exc
+    fallback = _template_draft(enrollment=enrollment, step=step, variant=variant, context=context)
+    first_touch = _is_first_touch(step)
     remote = [] if step.strategy == TEMPLATE_ONLY_STRATEGY else ai_providers()
-    request = (
-        _prompt(enrollment=enrollment, step=step, context=context, draft=fallback)
-        if remote
-        else AIRequest("", "")
-    )
+    request = AIRequest("", "")  # the template provider ignores it
+    if remote:
+        request = _prompt(
+            enrollment=enrollment,
+            step=step,
+            context=context,
+            draft=fallback,
+            first_touch=first_touch,
+        )
     outcome = ai_generate(
         request=request,
         parse=draft_from_text,
@@ -183,4 +204,5 @@ def message_compose(*, enrollment: Enrollment, step: CampaignStep) -> ComposeRes
         variant=variant,
         draft=outcome.result,
         provider=outcome.provider,
+        first_touch=first_touch,
     )

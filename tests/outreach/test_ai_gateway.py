@@ -111,15 +111,16 @@ def test_failed_half_open_probe_opens_the_breaker_again(ai_settings, fake_grok):
         generate()
 
     time.sleep(1.1)
-    generate()  # the probe, still failing
-    generate()
+    probe = generate()  # still failing
 
-    assert fake_grok.requests_for(KEY1) == 4
+    assert probe.attempts[0].called and not probe.attempts[0].success
     assert breaker_state("grok:1") == "open"
+    assert fake_grok.requests_for(KEY1) == 4
 
 
 def test_hanging_provider_costs_one_timeout_not_one_per_email(ai_settings, fake_grok):
     ai_settings.XAI_API_KEYS = [KEY1]
+    ai_settings.AI_TIMEOUT_SECONDS = 0.5
     fake_grok.behave("hang")
 
     outcomes = [generate() for _ in range(5)]

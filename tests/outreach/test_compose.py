@@ -1,6 +1,9 @@
 """The compose service: one e-mail per enrollment step, written by AI or the template."""
 
+import threading
+
 import pytest
+from django.db import connection
 
 from crm.models import Enrollment, Stage
 from outreach.compose import ComposeError, message_compose
@@ -69,6 +72,7 @@ def test_composing_twice_gives_one_message(ai_settings, fake_grok):
 def test_all_providers_down_every_email_is_still_composed_from_the_template(
     ai_settings, fake_grok, fake_claude
 ):
+    ai_settings.AI_TIMEOUT_SECONDS = 0.5
     fake_grok.behave("error")
     fake_claude.behave("hang")
     step = make_step()
@@ -256,3 +260,27 @@ def test_a_step_of_another_campaign_is_refused(no_ai):
 
     with pytest.raises(ComposeError, match="not a step"):
         message_compose(enrollment=enrolled(other), step=step)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_composing_the_same_step_write_one_message(no_ai):
+    step = make_step()
+    enrollment = enrolled(step)
+    start, results = threading.Barrier(4), []
+
+    def worker():
+        start.wait()
+        try:
+            results.append(message_compose(enrollment=enrollment, step=step))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert EmailMessage.objects.count() == 1
+    assert sorted(r.status for r in results).count("composed") == 1
+    assert {r.message.pk for r in results} == {EmailMessage.objects.get().pk}
