@@ -29,7 +29,6 @@ DIRECTORY_HOSTS = (
     "google.", "wikipedia.org", "youtube.com", "x.com", "twitter.com", "tiktok.com",
 )  # fmt: skip
 COUNTRY_TLDS = {"GB": "co.uk", "UK": "co.uk"}
-COMMON_TLDS = ("com", "net", "eu")
 
 
 @dataclass
@@ -87,7 +86,7 @@ def page_confidence(parsed: ParsedPage, *, name: str, city: str) -> tuple[float,
 def guess_domains(prospect: Prospect) -> list[str]:
     country = (prospect.country or "").upper()
     tlds = [COUNTRY_TLDS.get(country, country.lower())] if country else []
-    tlds += [tld for tld in COMMON_TLDS if tld not in tlds]
+    tlds += [tld for tld in settings.ENRICHMENT_GUESS_TLDS if tld not in tlds]
     labels = domain_labels(prospect.business_name, prospect.city)
     return [f"{label}.{tld}" for tld in tlds for label in labels][:MAX_GUESSES]
 

@@ -229,6 +229,8 @@ ENRICHMENT_VALIDATE_TOP = env.int("ENRICHMENT_VALIDATE_TOP", default=3)
 ENRICHMENT_GUESS_URL_TEMPLATES = env.list(
     "ENRICHMENT_GUESS_URL_TEMPLATES", default=["https://{domain}/", "http://{domain}/"]
 )
+# Tried after the prospect's country TLD when guessing domains.
+ENRICHMENT_GUESS_TLDS = env.list("ENRICHMENT_GUESS_TLDS", default=["com", "net", "eu"])
 ENRICHMENT_DNS_RESOLVER = env.str(
     "ENRICHMENT_DNS_RESOLVER", default="enrichment.dns.DnsPythonResolver"
 )

@@ -5,6 +5,7 @@ import pytest
 
 from crm.models import EmailStatus, Stage
 from enrichment.choice import choose_address
+from enrichment.selectors import prospect_enrichment_summary
 from enrichment.services import email_validate, prospect_enrich, prospects_enqueue_enrichment
 from enrichment.validation import MillionVerifier
 from jengu.events.models import Event
@@ -185,3 +186,20 @@ class TestChoice:
     def test_risky_keeps_the_prospect_enriched(self):
         choice = choose_address(ranked=["a"], verdicts={"a": {"status": "risky"}})
         assert (choice.email, choice.stage) == ("a", Stage.ENRICHED)
+
+
+def test_the_summary_for_the_api_says_what_was_chosen_and_why(world):
+    prospect = casa_azul()
+    prospect_enrich(prospect=prospect)
+    email_validate(prospect=prospect, email="ana.costa@casaazul.pt", verifier=None)
+    summary = prospect_enrichment_summary(prospect=prospect)
+    assert summary["website"]["method"] == "guess"
+    assert summary["chosen"]["email"] == "ana.costa@casaazul.pt"
+    first = summary["candidates"][0]
+    assert (first["email"], first["status"], first["source"]) == (
+        "ana.costa@casaazul.pt",
+        "valid",
+        "text",
+    )
+    assert summary["candidates"][1]["status"] == "not_validated"
+    assert prospect_enrichment_summary(prospect=casa_azul()) == {}
