@@ -194,3 +194,28 @@ def fake_claude():
     server = FakeLLMServer("anthropic").start()
     yield server
     server.stop()
+
+
+def main() -> None:
+    """`python -m tests.fakes.llm`: run both fakes for a local demo and print the settings."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--mode", default="ok", help="ok, error, rate_limit, hang, garbage")
+    args = parser.parse_args()
+    grok, claude = FakeLLMServer("openai").start(), FakeLLMServer("anthropic").start()
+    for server in (grok, claude):
+        server.behave(args.mode, retry_after=30)
+    print(f"XAI_API_KEYS=demo-key\nXAI_BASE_URL={grok.url}")
+    print(f"ANTHROPIC_API_KEY=demo-key\nANTHROPIC_BASE_URL={claude.url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        grok.stop()
+        claude.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,12 @@
 """Fixtures for the AI gateway and composer tests: fake providers wired into settings."""
 
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
 import dramatiq
 import pytest
+from django.db import connection
 
 from jengu.bus import registry
 from jengu.events.models import Event
@@ -15,6 +20,7 @@ from tests.outreach.sending_fixtures import (  # noqa: F401 - fixtures
     smtp_sink,
 )
 
+T = TypeVar("T")
 GROK_KEYS = ["grok-key-1", "grok-key-2"]
 CLAUDE_KEY = "claude-key"
 
@@ -70,3 +76,22 @@ def send_email_events() -> list[dict]:
     return list(
         Event.objects.filter(type="SendEmail").order_by("id").values_list("payload", flat=True)
     )
+
+
+def in_threads(count: int, call: Callable[[], T]) -> list[T]:
+    """Run `call` in `count` threads released together; their results (each closes its DB)."""
+    start, results = threading.Barrier(count), []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            results.append(call())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -1,13 +1,11 @@
 """The AI gateway against loopback Grok/Anthropic fakes: order, breakers, buckets, limits."""
 
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 
 from jengu.redis_helpers import CircuitBreaker
 from outreach.ai.base import AIRequest
@@ -15,7 +13,7 @@ from outreach.ai.gateway import ai_generate, ai_providers
 from outreach.ai.template import TemplateProvider
 from outreach.ai.validation import Draft, draft_from_text
 from outreach.models import AICall
-from tests.outreach.conftest import CLAUDE_KEY, GROK_KEYS
+from tests.outreach.conftest import CLAUDE_KEY, GROK_KEYS, in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -85,13 +83,18 @@ def test_breaker_opens_after_three_failures_and_the_dead_provider_sees_no_more_r
     assert AICall.objects.filter(provider="grok:1").count() == 3
 
 
-def test_half_open_probe_recovers_the_provider(ai_settings, fake_grok):
+def trip_grok_breaker(ai_settings, fake_grok) -> None:
+    """One Grok key whose breaker rests 1 s, opened by three failures."""
     ai_settings.XAI_API_KEYS = [KEY1]
     ai_settings.AI_BREAKER_RESET_SECONDS = 1
     fake_grok.behave("error")
     for _ in range(3):
         generate()
     assert breaker_state("grok:1") == "open"
+
+
+def test_half_open_probe_recovers_the_provider(ai_settings, fake_grok):
+    trip_grok_breaker(ai_settings, fake_grok)
 
     fake_grok.behave("ok")
     time.sleep(1.1)  # the breaker's rest period
@@ -104,11 +107,7 @@ def test_half_open_probe_recovers_the_provider(ai_settings, fake_grok):
 
 
 def test_failed_half_open_probe_opens_the_breaker_again(ai_settings, fake_grok):
-    ai_settings.XAI_API_KEYS = [KEY1]
-    ai_settings.AI_BREAKER_RESET_SECONDS = 1
-    fake_grok.behave("error")
-    for _ in range(3):
-        generate()
+    trip_grok_breaker(ai_settings, fake_grok)
 
     time.sleep(1.1)
     probe = generate()  # still failing
@@ -150,20 +149,7 @@ def test_bucket_limits_calls_across_threads(ai_settings, fake_grok, fake_claude)
     ai_settings.AI_BUCKET_CAPACITY = 3  # per provider
     ai_settings.AI_BUCKET_REFILL_PER_SECOND = 0.001  # nothing refills during the test
     fallback = TemplateProvider(Draft(subject="Hello", body="Template body for the hotel."))
-    outcomes, start = [], threading.Barrier(12)
-
-    def worker():
-        start.wait()
-        try:
-            outcomes.append(generate(providers=[*ai_providers(), fallback]))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = in_threads(12, lambda: generate(providers=[*ai_providers(), fallback]))
 
     assert (fake_grok.requests_for(), fake_claude.requests_for()) == (3, 3)
     providers = sorted(o.provider for o in outcomes)

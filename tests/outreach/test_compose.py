@@ -1,15 +1,13 @@
 """The compose service: one e-mail per enrollment step, written by AI or the template."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from crm.models import Enrollment, Stage
 from outreach.compose import ComposeError, message_compose
 from outreach.models import AICall, EmailMessage, Suppression
 from tests.factories import CampaignStepFactory, EnrollmentFactory, ProspectFactory
 from tests.fakes.llm import DEFAULT_ANSWER
+from tests.outreach.conftest import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -266,20 +264,7 @@ def test_a_step_of_another_campaign_is_refused(no_ai):
 def test_two_workers_composing_the_same_step_write_one_message(no_ai):
     step = make_step()
     enrollment = enrolled(step)
-    start, results = threading.Barrier(4), []
-
-    def worker():
-        start.wait()
-        try:
-            results.append(message_compose(enrollment=enrollment, step=step))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = in_threads(4, lambda: message_compose(enrollment=enrollment, step=step))
 
     assert EmailMessage.objects.count() == 1
     assert sorted(r.status for r in results).count("composed") == 1

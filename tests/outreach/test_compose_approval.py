@@ -83,6 +83,29 @@ def test_queue_lists_only_pending_messages(staff):
     assert queued.to_email.encode() not in page.content
 
 
+def test_change_form_offers_approve_and_reject(staff):
+    message = pending_message()
+
+    page = staff.get(reverse("admin:outreach_pendingapproval_change", args=[message.pk]))
+
+    assert page.status_code == 200
+    assert b'name="_approve"' in page.content and b'name="_reject"' in page.content
+    assert b"Draft body written by a model." in page.content
+
+
+def test_reject_from_the_change_form_records_the_reason(staff):
+    message = pending_message()
+    url = reverse("admin:outreach_pendingapproval_change", args=[message.pk])
+
+    staff.post(
+        url,
+        {"subject": message.subject, "body": message.body, "_reject": "1", "reject_reason": "tone"},
+    )
+
+    message.refresh_from_db()
+    assert (message.status, message.review_note) == (EmailMessage.Status.REJECTED, "tone")
+
+
 def test_edit_then_save_and_approve_from_the_change_form(staff):
     message = pending_message()
     url = reverse("admin:outreach_pendingapproval_change", args=[message.pk])
