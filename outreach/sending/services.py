@@ -24,6 +24,7 @@ from outreach.models import EmailMessage
 from . import transport
 from .bounces import bounce_protection_check
 from .eligibility import hold_reason, refusal_for
+from .handover import HandoverRevoked, handover_pending, handover_started
 from .message import email_build, message_id_make
 from .records import (
     inbox_record_error,
@@ -113,23 +114,29 @@ def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:
     return result
 
 
-def _previous_inbox_id(message: EmailMessage) -> int | None:
-    """The inbox that sent this sequence's earlier step: follow-ups keep the thread's sender."""
-    return (
+def _previous_sent(message: EmailMessage) -> tuple[int | None, str]:
+    """Inbox and Message-ID of this sequence's latest sent step.
+
+    Follow-ups keep the first step's sender and thread under its Message-ID.
+    """
+    previous = (
         EmailMessage.objects.filter(
             enrollment_id=message.enrollment_id, status=Status.SENT, step__lt=message.step or 0
         )
         .order_by("-step")
-        .values_list("inbox_id", flat=True)
+        .values_list("inbox_id", "message_id")
         .first()
     )
+    return previous or (None, "")
 
 
 def _send_through_inboxes(message: EmailMessage, lock: ProspectLock) -> SendResult:
     """Try inboxes in rotation order until one takes the message or none is left."""
     failed: list[int] = []
     fenced = False
-    prefer = _previous_inbox_id(message)
+    prefer, thread_id = _previous_sent(message)
+    if thread_id and not message.in_reply_to:
+        message.in_reply_to = thread_id
     while True:
         pick = inbox_pick(
             campaign=message.campaign,
@@ -162,6 +169,7 @@ def _fence(message: EmailMessage, slot: Slot, message_id: str, *, fenced: bool) 
         from_email=inbox.email,
         to_email=message.prospect.email,
         message_id=message_id,
+        in_reply_to=message.in_reply_to,
         updated_at=timezone.now(),
     )
     if claimed:
@@ -174,11 +182,20 @@ def _attempt(message: EmailMessage, slot: Slot, *, fenced: bool) -> SendResult |
     """One SMTP/API hand-over on `slot`; None means "this inbox failed, try another"."""
     inbox = slot.inbox
     message_id = message_id_make(inbox=inbox)
+    handover_pending(message_pk=message.pk)
     if not _fence(message, slot, message_id, fenced=fenced):
         slot.release()
         return SendResult("skipped", "another worker took this message")
     email = email_build(message=message, inbox=inbox, message_id=message_id)
-    outcome = transport.transport_send(inbox=inbox, email=email)
+    try:
+        outcome = transport.transport_send(
+            inbox=inbox, email=email, before_data=lambda: handover_started(message_pk=message.pk)
+        )
+    except HandoverRevoked as exc:
+        # Nothing was handed over; the sweeper (or a person) owns the row now.
+        slot.release()
+        message_record_hold(message=message, reason=str(exc), from_sending=True)
+        return SendResult("held", str(exc), 5.0, inbox.pk)
     breaker = inbox_breaker(inbox)
     if outcome.outcome in (transport.INBOX_FAILED, transport.UNCERTAIN):
         breaker.record_failure()

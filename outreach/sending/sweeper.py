@@ -4,7 +4,8 @@ PostgreSQL says what is due; a queue message is only a nudge. After Redis lost
 its queues, the sweeper's nudges are what finally sends the e-mails:
 - `queued` and untouched for `SEND_STUCK_AFTER_MINUTES`: `SendEmail` again
   (the send fence makes a duplicate nudge harmless);
-- `sending` for that long: the worker died around the SMTP call, so the row
+- `sending` for that long: the worker died around the SMTP call. If it had not
+  reached DATA yet (see `handover.py`) the row is queued again; otherwise it
   becomes `uncertain`, never `queued` (no blind resend);
 - `uncertain`: looked up by Message-ID in the inbox's Sent folder over IMAP
   where the inbox has IMAP; found means sent, otherwise an operator decides.
@@ -25,6 +26,7 @@ from crm.models import Campaign
 from jengu.bus import emit
 from outreach.models import EmailMessage
 
+from .handover import handover_take_back
 from .imap_lookup import sent_folder_has
 from .nudge import nudges_pending
 from .records import message_record_sent
@@ -56,20 +58,32 @@ def stuck_queued(*, older_than: timedelta) -> list[int]:
     )
 
 
-def sending_mark_uncertain(*, older_than: timedelta) -> list[int]:
-    """Turn rows stuck in `sending` into `uncertain` (their worker is gone)."""
+def sending_settle_dead(*, older_than: timedelta) -> tuple[list[int], list[int]]:
+    """Rows stuck in `sending` (their worker is gone): (requeued, marked uncertain).
+
+    Those that provably never reached SMTP DATA go back to `queued`; the rest
+    become `uncertain`.
+    """
     cutoff = timezone.now() - older_than
     stuck = list(
         EmailMessage.objects.filter(status=Status.SENDING, updated_at__lt=cutoff).values_list(
             "pk", flat=True
         )[:SWEEP_LIMIT]
     )
-    EmailMessage.objects.filter(pk__in=stuck, status=Status.SENDING, updated_at__lt=cutoff).update(
-        status=Status.UNCERTAIN,
-        error="the worker stopped during the send; not resent automatically",
+    safe = handover_take_back(stuck)
+    doubtful = [pk for pk in stuck if pk not in safe]
+    stale = EmailMessage.objects.filter(status=Status.SENDING, updated_at__lt=cutoff)
+    stale.filter(pk__in=safe).update(
+        status=Status.QUEUED,
+        error="the worker stopped before handing the e-mail over; queued again",
         updated_at=timezone.now(),
     )
-    return stuck
+    stale.filter(pk__in=doubtful).update(
+        status=Status.UNCERTAIN,
+        error="the worker stopped while handing the e-mail over; not resent automatically",
+        updated_at=timezone.now(),
+    )
+    return sorted(safe), doubtful
 
 
 def uncertain_resolve(*, message: EmailMessage) -> bool:
@@ -98,7 +112,10 @@ def stuck_work_sweep() -> SweepReport:
     report.renudged = [pk for pk in stuck if pk not in pending]
     for pk in report.renudged:
         emit("SendEmail", {"message_id": pk})
-    report.marked_uncertain = sending_mark_uncertain(older_than=older_than)
+    requeued, report.marked_uncertain = sending_settle_dead(older_than=older_than)
+    for pk in requeued:
+        emit("SendEmail", {"message_id": pk})
+    report.renudged += requeued
     uncertain = EmailMessage.objects.filter(status=Status.UNCERTAIN).select_related(
         "inbox", "enrollment", "prospect", "campaign"
     )[:SWEEP_LIMIT]

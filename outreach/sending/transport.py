@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
@@ -54,7 +55,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _smtp_hand_over(conn: smtplib.SMTP, email: EmailMultiAlternatives) -> TransportResult:
+def _smtp_hand_over(
+    conn: smtplib.SMTP, email: EmailMultiAlternatives, before_data: Callable[[], None]
+) -> TransportResult:
     """MAIL, RCPT and DATA one by one, so a break is known to be before or during DATA."""
     encoding = email.encoding or settings.DEFAULT_CHARSET
     sender = sanitize_address(email.from_email, encoding)
@@ -70,6 +73,7 @@ def _smtp_hand_over(conn: smtplib.SMTP, email: EmailMultiAlternatives) -> Transp
             conn.rset()
             outcome = HARD_BOUNCE if code >= 500 else DEFERRED
             return TransportResult(outcome, f"RCPT {recipient} refused: {code} {reply!r}")
+    before_data()
     try:
         code, reply = conn.data(email.message().as_bytes(linesep="\r\n"))
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -79,14 +83,16 @@ def _smtp_hand_over(conn: smtplib.SMTP, email: EmailMultiAlternatives) -> Transp
     return TransportResult(REJECTED if code >= 500 else INBOX_FAILED, f"DATA: {code} {reply!r}")
 
 
-def smtp_send(inbox: Inbox, email: EmailMultiAlternatives) -> TransportResult:
+def smtp_send(
+    inbox: Inbox, email: EmailMultiAlternatives, before_data: Callable[[], None]
+) -> TransportResult:
     backend = smtp_backend(inbox)
     try:
         backend.open()
     except (smtplib.SMTPException, OSError) as exc:
         return TransportResult(INBOX_FAILED, _describe(exc))
     try:
-        return _smtp_hand_over(backend.connection, email)
+        return _smtp_hand_over(backend.connection, email, before_data)
     except smtplib.SMTPDataError as exc:
         return TransportResult(REJECTED if exc.smtp_code >= 500 else INBOX_FAILED, _describe(exc))
     except (smtplib.SMTPException, OSError) as exc:
@@ -111,7 +117,9 @@ def _never_connected(exc: AnymailRequestsAPIError) -> bool:
     return isinstance(reason, ConnectTimeoutError)
 
 
-def resend_send(inbox: Inbox, email: EmailMultiAlternatives) -> TransportResult:
+def resend_send(
+    inbox: Inbox, email: EmailMultiAlternatives, before_data: Callable[[], None]
+) -> TransportResult:
     connection = get_connection(
         "anymail.backends.resend.EmailBackend",
         api_key=inbox.resend_api_key,
@@ -119,6 +127,7 @@ def resend_send(inbox: Inbox, email: EmailMultiAlternatives) -> TransportResult:
         fail_silently=False,
     )
     email.connection = connection
+    before_data()
     try:
         email.send()
     except AnymailRequestsAPIError as exc:
@@ -133,8 +142,14 @@ def resend_send(inbox: Inbox, email: EmailMultiAlternatives) -> TransportResult:
     return TransportResult(ACCEPTED, f"resend id {status.message_id}")
 
 
-def transport_send(*, inbox: Inbox, email: EmailMultiAlternatives) -> TransportResult:
-    """Hand `email` to the inbox's provider; never raises for provider trouble."""
+def transport_send(
+    *, inbox: Inbox, email: EmailMultiAlternatives, before_data: Callable[[], None]
+) -> TransportResult:
+    """Hand `email` to the inbox's provider; never raises for provider trouble.
+
+    `before_data` runs right before the message itself goes out (SMTP DATA, the
+    API request): up to there, a crash provably sent nothing.
+    """
     if inbox.transport == Inbox.Transport.RESEND:
-        return resend_send(inbox, email)
-    return smtp_send(inbox, email)
+        return resend_send(inbox, email, before_data)
+    return smtp_send(inbox, email, before_data)

@@ -1,0 +1,255 @@
+"""Sending through real Dramatiq workers on the Redis broker, into a loopback SMTP sink."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dramatiq
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from django.utils import timezone
+
+from crm.models import Enrollment
+from jengu.bus import emit
+from jengu.redis_helpers import get_redis
+from outreach.models import EmailMessage
+from outreach.sending.sweeper import stuck_work_sweep
+from tests.jengu.conftest import drain
+from tests.outreach.sending_fixtures import (
+    make_campaign,
+    make_enrollment,
+    make_inbox,
+    queue_message,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+Status = EmailMessage.Status
+pytestmark = pytest.mark.usefixtures("sending_settings", "template_only")
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def template_only(settings):
+    """Compose without AI (the template path), so the pipeline needs nothing off-machine."""
+    settings.XAI_API_KEYS = []
+    settings.ANTHROPIC_API_KEY = ""
+
+
+@pytest.fixture
+def broker():
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+
+
+@pytest.fixture
+def start_worker(broker, transactional_db):
+    started: list[dramatiq.Worker] = []
+
+    def start(queues=None, threads=8) -> dramatiq.Worker:
+        worker = dramatiq.Worker(broker, queues=queues, worker_timeout=100, worker_threads=threads)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def per_recipient(sink) -> Counter:
+    return Counter(m.rcpt_tos[0] for m in sink.messages)
+
+
+def test_a_full_campaign_reaches_the_sink_step_by_step_with_headers(
+    smtp_sink, start_worker, broker
+):
+    inbox = make_inbox(smtp_sink, email="sam@sender.example")
+    campaign = make_campaign([inbox], steps=(0, 2, 4))
+    enrollments = [make_enrollment(campaign) for _ in range(4)]
+    worker = start_worker()
+
+    for step in (1, 2, 3):
+        emit("SendEmailBatch", {})
+        drain(broker, worker)
+        assert smtp_sink.count() == 4 * step
+        Enrollment.objects.filter(status=Enrollment.Status.ACTIVE).update(
+            next_send_at=timezone.now()
+        )
+
+    for enrollment in enrollments:
+        received = smtp_sink.to(enrollment.prospect.email)
+        assert len(received) == 3
+        mails = [r.message for r in received]
+        for mail in mails:
+            assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            assert mail["Message-ID"].endswith("@sender.example>")
+        # Each follow-up answers the step before it, so mail clients show one thread.
+        for earlier, later in zip(mails, mails[1:], strict=False):
+            assert later["In-Reply-To"] == earlier["Message-ID"]
+        enrollment.refresh_from_db()
+        assert enrollment.status == Enrollment.Status.FINISHED
+    assert set(EmailMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_the_same_send_delivered_ten_times_at_once_sends_one_email(smtp_sink, start_worker, broker):
+    message = queue_message(make_enrollment(make_campaign([make_inbox(smtp_sink)])))
+    worker = start_worker(queues={"send", "track"}, threads=10)
+
+    for _ in range(10):
+        emit("SendEmail", {"message_id": message.pk})
+    drain(broker, worker)
+
+    assert smtp_sink.count() == 1
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+
+
+def test_redis_flushed_mid_run_the_sweeper_re_emits_and_each_email_goes_once(
+    smtp_sink, start_worker, broker, settings
+):
+    settings.SEND_STUCK_AFTER_MINUTES = 0
+    campaign = make_campaign([make_inbox(smtp_sink), make_inbox(smtp_sink)])
+    for _ in range(30):
+        make_enrollment(campaign)
+    # Given the batch ran and compose queued every e-mail, and some went out
+    composer = start_worker(queues={"scheduled", "compose"})
+    emit("SendEmailBatch", {})
+    for queue in ("scheduled", "compose"):
+        broker.join(queue, timeout=30000)
+    composer.join()
+    assert EmailMessage.objects.filter(status=Status.QUEUED).count() == 30
+    sender = start_worker(queues={"send", "track"}, threads=2)
+    wait_for(lambda: smtp_sink.count() >= 5, 30, "the first e-mails")
+    # When Redis loses everything: queues, locks, counters, claims
+    get_redis().flushdb()
+    drain(broker, sender)
+    assert smtp_sink.count() < 30
+    # Then the sweeper finds what is still queued and every e-mail goes out once
+    report = stuck_work_sweep()
+    assert report.renudged
+    drain(broker, sender)
+    assert per_recipient(smtp_sink) == Counter(
+        {e.prospect.email: 1 for e in Enrollment.objects.all()}
+    )
+    assert set(EmailMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def _test_database_url() -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return parts._replace(path="/" + connection.settings_dict["NAME"]).geturl()
+
+
+@pytest.fixture
+def worker_process(tmp_path: Path, transactional_db) -> Iterator[Callable[[], subprocess.Popen]]:
+    """`rundramatiq`-equivalent worker processes for the sending queues."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "jengu.settings.test",
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "DRAMATIQ_HEARTBEAT_TIMEOUT_MS": "1000",
+        "DRAMATIQ_MAINTENANCE_CHANCE": "1000000",
+        "EVENT_CLAIM_TTL_SECONDS": "1",
+        "XAI_API_KEYS": "",
+        "ANTHROPIC_API_KEY": "",
+        "SEND_PACING_JITTER_SECONDS": "0",
+        "SEND_SMTP_TIMEOUT_SECONDS": "2",
+        "SEND_MAX_PER_DOMAIN_PER_DAY": "100",
+    }
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", "django_dramatiq.setup", "outreach.tasks"]
+            + ["--processes", "1", "--threads", "4"]
+            + ["--queues", "scheduled", "compose", "send", "track"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.mark.slow
+def test_a_worker_sigkilled_mid_batch_then_restarted_sends_each_email_once(
+    smtp_sink, broker, worker_process, settings
+):
+    settings.SEND_STUCK_AFTER_MINUTES = 0
+    campaign = make_campaign([make_inbox(smtp_sink)])
+    enrollments = [make_enrollment(campaign) for _ in range(24)]
+    emails = {e.prospect.email for e in enrollments}
+    # Given a worker in the middle of sending a batch
+    first = worker_process()
+    emit("SendEmailBatch", {})
+    wait_for(lambda: smtp_sink.count() >= 5, 60, "the first e-mails")
+    # When it is SIGKILLed and a new worker starts
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert smtp_sink.count() < 24
+    worker_process()
+
+    def settled() -> bool:
+        open_ = EmailMessage.objects.filter(status__in=[Status.QUEUED, Status.SENDING]).count()
+        return EmailMessage.objects.count() == 24 and open_ == 0
+
+    # Then (with the sweeper's help for sends that died with the worker) all are settled
+    deadline = time.monotonic() + 90
+    while not settled():
+        assert time.monotonic() < deadline, "sends did not settle"
+        time.sleep(1)
+        stuck_work_sweep()
+    received = per_recipient(smtp_sink)
+    assert set(received) == emails and set(received.values()) == {1}
+    statuses = Counter(EmailMessage.objects.values_list("status", flat=True))
+    # A send killed during DATA (at most one per worker thread) is `uncertain`, never
+    # resent: here each of those did arrive, and only a person or IMAP may say so.
+    assert set(statuses) <= {Status.SENT, Status.UNCERTAIN}
+    assert statuses[Status.UNCERTAIN] <= 4
+
+
+@pytest.mark.slow
+def test_two_schedulers_only_one_leads(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "jengu.settings.test"}
+    command = [sys.executable, "manage.py", "crontab", "--no-heartbeat"]
+    leader = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        for line in leader.stdout:  # the leader holds the Redis lock from here on
+            if "Starting scheduler" in line:
+                break
+        second = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert "Another scheduler is already running" in second.stderr
+        assert leader.poll() is None
+    finally:
+        leader.kill()
+        leader.wait()
