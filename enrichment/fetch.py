@@ -250,8 +250,11 @@ class Fetcher:
             raise FetchError("connection", f"{url}: {type(exc).__name__}") from exc
         return b"".join(chunks), False
 
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
+
     def _check_time(self, url: str) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.out_of_time():
             raise FetchError("time_budget", f"enrichment time budget spent before {url}")
 
 

@@ -165,6 +165,9 @@ class WebsiteFinder:
         if not domains:
             result.tried("", "guess", "no domain can be made from the business name")
         for domain in domains:
+            if self.fetcher.out_of_time():  # DNS lookups are not bounded by the fetcher
+                result.tried(domain, "guess", "time budget spent; stopped guessing")
+                return None
             site = self.confirm_domain(domain, "guess", prospect, result)
             if site:
                 return site

@@ -1,5 +1,7 @@
 """Address validation: local checks with an injected resolver, then MillionVerifier."""
 
+import logging
+
 import pytest
 
 from enrichment.dns import StaticResolver
@@ -131,6 +133,17 @@ def test_rate_limit_with_retry_after_opens_the_breaker_for_that_long(mv):
     mv.behave("ok")
     assert verify("ana@casaazul.pt", verifier).checks["provider"] == "unavailable: circuit open"
     assert len(mv.calls) == 1
+
+
+def test_the_api_key_never_reaches_the_logs(mv, caplog):
+    caplog.set_level(logging.DEBUG)
+    mv.behave("error")
+    verify("ana@casaazul.pt", verifier_for(mv))
+    mv.behave("ok")
+    reset_breaker("provider:millionverifier")
+    verify("ana@casaazul.pt", verifier_for(mv))
+    assert len(mv.calls) == 2
+    assert API_KEY not in caplog.text
 
 
 def test_a_hanging_verifier_times_out(mv):

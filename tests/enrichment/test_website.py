@@ -71,6 +71,19 @@ def test_a_domain_whose_page_names_another_business_is_rejected(guessing):
     ]
 
 
+def test_guessing_stops_when_the_time_budget_is_spent(guessing):
+    prospect = Prospect(business_name="Hotel Casa Azul", city="Lisbon", country="PT")
+    resolver = guessing.resolver()
+    with Fetcher(resolver=resolver, deadline=0) as fetcher:
+        result = WebsiteFinder(fetcher=fetcher, resolver=resolver, search=None).find(prospect)
+    assert result.site is None
+    assert result.attempts[0] == {
+        "url": "casaazul.pt",
+        "method": "guess",
+        "outcome": "time budget spent; stopped guessing",
+    }
+
+
 def test_a_given_website_is_kept(guessing):
     prospect = Prospect(business_name="Anything", website=guessing.url("casaazul.pt"))
     site = find(guessing, prospect).site
