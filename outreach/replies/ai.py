@@ -7,13 +7,18 @@ other answer counts as that provider's failure and the gateway moves on.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from outreach.ai.base import AIRequest
 from outreach.ai.gateway import ai_generate
 from outreach.ai.validation import InvalidAnswer, parse_json_object
+from outreach.models import InboundEmail
 from outreach.replies.classify import AI_LABELS, Verdict
 from outreach.replies.parsing import ParsedEmail
 
 MAX_PROMPT_CHARS = 4000
+# A rules verdict this sure is final; below it the AI (when available) decides.
+RULES_FINAL_CONFIDENCE = 0.9
 SYSTEM = (
     "You sort replies to a B2B sales e-mail. Answer with one JSON object "
     '{"label": L, "confidence": C} and nothing else. L is one of: '
@@ -53,3 +58,17 @@ def ai_classify(*, parsed: ParsedEmail, reference: str = "") -> Verdict | None:
         method="ai",
         details={"provider": outcome.provider, "model": outcome.model},
     )
+
+
+def reply_classify(*, parsed: ParsedEmail, rules: Verdict, reference: str = "") -> Verdict:
+    """The rules' verdict when it is sure (or AI is off), else the AI's when one answers."""
+    if rules.confidence >= RULES_FINAL_CONFIDENCE or not settings.REPLY_AI_ENABLED:
+        return rules
+    if not (rules.is_human or rules.label == InboundEmail.Label.AUTO_REPLY):
+        return rules
+    verdict = ai_classify(parsed=parsed, reference=reference)
+    if verdict is None:
+        return Verdict(rules.label, rules.confidence, rules.method, {**rules.details, "ai": "none"})
+    # Facts the rules found (a return date) stay useful whatever label the AI picks.
+    details = {**rules.details, **verdict.details}
+    return Verdict(verdict.label, verdict.confidence, verdict.method, details)

@@ -11,14 +11,13 @@ import logging
 from dataclasses import dataclass, field
 from email.message import Message
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import Inbox
 from jengu.bus import emit
 from outreach.models import EmailMessage, InboundEmail
-from outreach.replies.ai import ai_classify
+from outreach.replies.ai import reply_classify
 from outreach.replies.classify import Verdict, classify_rules
 from outreach.replies.effects import effects_apply
 from outreach.replies.errors import MalformedEmailError
@@ -28,8 +27,6 @@ from outreach.replies.threading import ThreadMatch, thread_match
 logger = logging.getLogger(__name__)
 
 Status = InboundEmail.Status
-# A rules verdict this sure is final; below it the AI (when available) decides.
-RULES_FINAL_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -120,23 +117,9 @@ def _stored(provider_message_id: str | None, message_id: str) -> InboundEmail | 
     return None
 
 
-def _verdict(parsed: ParsedEmail, *, reference: str) -> Verdict:
-    rules = classify_rules(parsed)
-    if rules.confidence >= RULES_FINAL_CONFIDENCE or not settings.REPLY_AI_ENABLED:
-        return rules
-    if not (rules.is_human or rules.label == InboundEmail.Label.AUTO_REPLY):
-        return rules
-    verdict = ai_classify(parsed=parsed, reference=reference)
-    if verdict is None:
-        return Verdict(rules.label, rules.confidence, rules.method, {**rules.details, "ai": "none"})
-    # Facts the rules found (a return date) stay useful whatever label the AI picks.
-    details = {**rules.details, **verdict.details}
-    return Verdict(verdict.label, verdict.confidence, verdict.method, details)
-
-
-def _manual_verdict(inbound: InboundEmail, parsed: ParsedEmail) -> Verdict:
-    facts = classify_rules(parsed).details
-    return Verdict(inbound.label, 1.0, InboundEmail.Method.MANUAL, facts)
+def _manual_verdict(inbound: InboundEmail, rules: Verdict) -> Verdict:
+    # The rules' facts (bounce recipient, return date) still apply to a person's label.
+    return Verdict(inbound.label, 1.0, InboundEmail.Method.MANUAL, rules.details)
 
 
 def _parse_or_fail(inbound: InboundEmail) -> ParsedEmail:
@@ -169,9 +152,9 @@ def inbound_process(*, inbound: InboundEmail, force: bool = False) -> ReplyResul
     if match.own:
         return _mark_ignored(inbound)
     if inbound.method == InboundEmail.Method.MANUAL:
-        verdict = _manual_verdict(inbound, parsed)
+        verdict = _manual_verdict(inbound, rules)
     else:
-        verdict = _verdict(parsed, reference=f"inbound:{inbound.pk}")
+        verdict = reply_classify(parsed=parsed, rules=rules, reference=f"inbound:{inbound.pk}")
     return _apply(inbound_id=inbound.pk, parsed=parsed, verdict=verdict, match=match, force=force)
 
 

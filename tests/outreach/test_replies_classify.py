@@ -8,13 +8,18 @@ from datetime import UTC, datetime
 import pytest
 
 from outreach.models import AICall, InboundEmail
+from outreach.replies.ai import reply_classify
 from outreach.replies.classify import classify_rules
 from outreach.replies.dates import return_date
 from outreach.replies.parsing import parse_email
-from outreach.replies.services import _verdict
 from tests.outreach.replies_fixtures import eml
 
 Label = InboundEmail.Label
+
+
+def _decide(fixture: str, reference: str):
+    parsed = parse_email(eml(fixture))
+    return reply_classify(parsed=parsed, rules=classify_rules(parsed), reference=reference)
 
 
 @pytest.mark.parametrize(
@@ -106,7 +111,7 @@ def test_ai_decides_human_replies_when_a_provider_answers(ai_settings, fake_grok
     ai_settings.REPLY_AI_ENABLED = True
     fake_grok.behave("ok", answer={"label": "meeting", "confidence": 0.93})
 
-    verdict = _verdict(parse_email(eml("gmail_interested.eml")), reference="inbound:1")
+    verdict = _decide("gmail_interested.eml", "inbound:1")
 
     assert (verdict.label, verdict.confidence, verdict.method) == ("meeting", 0.93, "ai")
     assert verdict.details["provider"] == "grok:1"
@@ -123,7 +128,7 @@ def test_an_unusable_ai_answer_falls_through_to_the_next_provider(
     fake_grok.behave("ok", answer={"label": "buy_now", "confidence": 0.9})  # not our label
     fake_claude.behave("ok", answer={"label": "question", "confidence": 0.8})
 
-    verdict = _verdict(parse_email(eml("gmail_interested.eml")), reference="")
+    verdict = _decide("gmail_interested.eml", "")
 
     assert (verdict.label, verdict.details["provider"]) == ("question", "claude")
 
@@ -134,7 +139,7 @@ def test_rules_decide_when_every_ai_provider_is_down(ai_settings, fake_grok, fak
     fake_grok.behave("error")
     fake_claude.behave("error")
 
-    verdict = _verdict(parse_email(eml("german_meeting.eml")), reference="")
+    verdict = _decide("german_meeting.eml", "")
 
     assert (verdict.label, verdict.method, verdict.details["ai"]) == ("meeting", "rules", "none")
 
@@ -145,5 +150,5 @@ def test_bounces_auto_replies_and_rule_unsubscribes_never_reach_the_ai(ai_settin
     fake_grok.behave("ok", answer={"label": "interested", "confidence": 0.99})
 
     for fixture in ("postfix_dsn_hard.eml", "ooo_return_date.eml", "unsubscribe_plain.eml"):
-        assert _verdict(parse_email(eml(fixture)), reference="").method == "rules"
+        assert _decide(fixture, "").method == "rules"
     assert fake_grok.requests_for() == 0
