@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from dramatiq_crontab import interval
+
 from crm.models import Prospect
 from enrichment.providers import ProviderUnavailable
 from enrichment.routing import enrichment_queue_for
 from enrichment.services import email_validate, prospect_enrich
+from enrichment.sweeper import enrichment_stuck_sweep
 from jengu.bus import TransientError, current_envelope, event_actor
 from jengu.bus.policies import policy_for
 
@@ -48,3 +52,15 @@ def validate_email(prospect_id: int, email: str) -> None:
         email_validate(prospect=prospect, email=email, fallback_to_local=not retries_left)
     except ProviderUnavailable as exc:
         raise TransientError(str(exc)) from exc
+
+
+@interval(seconds=settings.ENRICHMENT_STUCK_AFTER_MINUTES * 60 // 2)
+@event_actor("SweepStuckEnrichment", queue="scheduled", max_retries=0)
+def sweep_stuck_enrichment() -> None:
+    """Re-emit enrichment and validation that a lost message left undone."""
+    report = enrichment_stuck_sweep()
+    logger.info(
+        "SweepStuckEnrichment: %d re-enriched, %d re-validated",
+        len(report.enrich),
+        len(report.validate),
+    )

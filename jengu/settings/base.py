@@ -231,6 +231,8 @@ ENRICHMENT_GUESS_URL_TEMPLATES = env.list(
 )
 # Tried after the prospect's country TLD when guessing domains.
 ENRICHMENT_GUESS_TLDS = env.list("ENRICHMENT_GUESS_TLDS", default=["com", "net", "eu"])
+# Prospects quiet this long in `enriching` (or waiting for a verdict) are re-emitted.
+ENRICHMENT_STUCK_AFTER_MINUTES = env.int("ENRICHMENT_STUCK_AFTER_MINUTES", default=15)
 ENRICHMENT_DNS_RESOLVER = env.str(
     "ENRICHMENT_DNS_RESOLVER", default="enrichment.dns.DnsPythonResolver"
 )

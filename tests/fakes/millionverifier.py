@@ -2,7 +2,8 @@
 
     mv = FakeMillionVerifier().start()
     mv.results["ana@casaazul.pt"] = "ok"      # per address; default "ok"
-    mv.behave("rate_limit", retry_after="30")  # or "error" (500), "hang", "bad_key", "ok"
+    mv.behave("rate_limit", retry_after="30")  # or "error" (500), "hang", "ok"
+    mv.behave("error", times=2)                # two 500s, then back to "ok"
     mv.calls                                   # addresses asked, in order
 
 It checks the key like the real API (an unknown key answers 200 with an `error`
@@ -27,6 +28,7 @@ class FakeMillionVerifier:
         self.calls: list[str] = []
         self.mode = "ok"
         self.retry_after: str | None = None
+        self.times: int | None = None
         self.released = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -44,11 +46,18 @@ class FakeMillionVerifier:
         self.server.shutdown()
         self.server.server_close()
 
-    def behave(self, mode: str, *, retry_after: str | None = None) -> None:
-        self.mode, self.retry_after = mode, retry_after
+    def behave(
+        self, mode: str, *, retry_after: str | None = None, times: int | None = None
+    ) -> None:
+        self.mode, self.retry_after, self.times = mode, retry_after, times
 
     def answer(self, query: dict[str, str]) -> tuple[int, dict, dict]:
         """(status, headers, body) for one request, after the behaviour is applied."""
+        if self.times is not None:
+            if self.times <= 0:
+                self.mode, self.times = "ok", None
+            else:
+                self.times -= 1
         if self.mode == "rate_limit":
             headers = {"Retry-After": self.retry_after} if self.retry_after else {}
             return 429, headers, {"error": "Too many requests"}
