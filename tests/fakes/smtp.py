@@ -13,6 +13,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -31,6 +32,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: Message
+    received_at: float = field(default_factory=time.time)  # when the server took it
 
 
 @dataclass
