@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 
 from anymail.signals import inbound
 from django.conf import settings
@@ -20,6 +21,8 @@ from django.views.decorators.http import require_POST
 
 from outreach.models import InboundEmail
 from outreach.replies.services import inbound_store
+
+logger = logging.getLogger(__name__)
 
 
 def _authorized(request: HttpRequest, body: bytes, secret: str) -> bool:
@@ -65,7 +68,14 @@ def inbound_raw(request: HttpRequest) -> JsonResponse:
 
 @receiver(inbound, dispatch_uid="jengu.replies.anymail_inbound")
 def anymail_inbound(sender: object, event: object, esp_name: str, **kwargs: object) -> None:
-    """An ESP's inbound webhook (via django-anymail): keep the message as raw bytes."""
+    """An ESP's inbound webhook (via django-anymail): keep the message as raw bytes.
+
+    Without ANYMAIL["WEBHOOK_SECRET"] anymail accepts unauthenticated posts (with a
+    warning); anyone could then stop sequences with fake replies, so nothing is stored.
+    """
+    if not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        logger.warning("inbound from %s dropped: ANYMAIL_WEBHOOK_SECRET is not set", esp_name)
+        return
     message = event.message
     event_id = getattr(event, "event_id", None)
     inbound_store(

@@ -212,6 +212,14 @@ def test_anymail_inbound_webhook_refuses_wrong_basic_auth(client, settings):
     assert not InboundEmail.objects.exists()
 
 
+def test_anymail_inbound_without_a_configured_secret_stores_nothing(client, settings):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": ""}
+
+    _postmark(client, eml("outlook_question.eml"), "anyone:anything")
+
+    assert not InboundEmail.objects.exists()
+
+
 # --- commands ------------------------------------------------------------------------
 
 
