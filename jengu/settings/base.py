@@ -63,7 +63,6 @@ INSTALLED_APPS = [
     "anymail",
     "jengu.events",
     "jengu.apikeys",
-    "jengu.apikeys",
     "crm",
     "enrichment",
     "outreach",
