@@ -14,6 +14,8 @@ from enrichment.admin import ProspectEnrichmentAdminMixin
 from jengu.admin_utils import CachedValuesFilter, EstimatedCountPaginator
 from outreach.models import EmailMessage
 from outreach.replies.admin import InboundEmailInline
+from outreach.sending.rotation import inbox_breaker
+from outreach.sending.warmup import inbox_daily_cap, inbox_sent_today
 from outreach.suppression import prospects_suppress
 
 
@@ -238,12 +240,23 @@ class InboxAdmin(admin.ModelAdmin):
         "daily_limit",
         "warmup_enabled",
         "warmup_start",
+        "sent_today",
+        "breaker",
         "bounce_count",
         "last_sent_at",
     )
     list_filter = ("active", "transport", "warmup_enabled", "sending_paused")
     search_fields = ("email", "display_name")
     readonly_fields = ("bounce_count", "last_error", "last_error_at", "last_sent_at")
+
+    @admin.display(description="sent today / cap")
+    def sent_today(self, inbox: Inbox) -> str:
+        return f"{inbox_sent_today(inbox=inbox)} / {inbox_daily_cap(inbox=inbox)}"
+
+    @admin.display(description="SMTP breaker")
+    def breaker(self, inbox: Inbox) -> str:
+        return inbox_breaker(inbox).state
+
     fieldsets = (
         (None, {"fields": ("email", "display_name", "transport", "active", "sending_paused")}),
         (
