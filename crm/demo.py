@@ -82,8 +82,8 @@ def _demo_prospects() -> list[Prospect]:
                 if has_email
                 else "",
                 email_status=EmailStatus.VALID if has_email else EmailStatus.UNKNOWN,
-                website=f"https://{slug}.example",
-                domain=f"{slug}.example",
+                website=f"https://{slug}.example" if has_email else "",
+                domain=f"{slug}.example" if has_email else "",
                 city=city,
                 country=country,
                 timezone=tz,

@@ -52,7 +52,7 @@ def _candidates(data: dict) -> SafeString:
 
 def findings_html(data: dict) -> SafeString:
     if not data:
-        return format_html("<p>Not enriched yet.</p>")
+        return format_html("<p>{}</p>", "Not enriched yet.")
     chosen = data.get("chosen") or {}
     parts = [
         format_html("<p>{}</p>", data.get("summary", "")),

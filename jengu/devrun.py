@@ -21,6 +21,15 @@ PROCESSES = {
     "worker": [*MANAGE, "rundramatiq", "--processes", "1", "--threads", "4"],
     "scheduler": [*MANAGE, "crontab"],
     "mail": [sys.executable, "-m", "jengu.devmail"],
+    "sites": [sys.executable, "-m", "enrichment.demo_site", "--port", "8025"],
+}
+# The demo hotels' websites are served on loopback by the "sites" process; these
+# let enrichment find them there (and only there) instead of on the internet.
+DEMO_ENRICHMENT_ENV = {
+    "ENRICHMENT_DNS_RESOLVER": "enrichment.demo_site.DemoResolver",
+    "ENRICHMENT_ALLOWED_NETWORKS": "127.0.0.1/32",
+    "ENRICHMENT_GUESS_URL_TEMPLATES": "http://{domain}:8025/",
+    "ENRICHMENT_GUESS_TLDS": "example",
 }
 
 
@@ -60,6 +69,8 @@ def main() -> int:
     )
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings.dev")
+    for name, value in DEMO_ENRICHMENT_ENV.items():
+        env.setdefault(name, value)
     added = services.fill_environment(env)
     if added:
         write_services_file(added)

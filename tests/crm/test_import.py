@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from crm.csv_import import prospects_import_csv
-from crm.models import Enrollment, Prospect
+from crm.models import Enrollment, Prospect, Stage
 from tests.factories import CampaignFactory, ProspectFactory
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +142,15 @@ def test_file_level_errors_are_clear(tmp_path):
 def test_garbage_websites_are_rejected_with_the_value(tmp_path, website):
     _, err = run_import(write(tmp_path, f'name,website\nA,"{website}"\n'))
     assert err.strip() == f"line 2: invalid website {website!r}"
+
+
+def test_enrich_flag_queues_enrichment_for_new_prospects(tmp_path):
+    from jengu.events.models import Event
+
+    ProspectFactory(email="info@hotelazul.pt", stage=Stage.CONTACTED)
+    out, _ = run_import(write(tmp_path, GOOD), "--enrich")
+
+    assert out.strip().endswith("queued for enrichment: 1")
+    casa = Prospect.objects.get(business_name="Casa Verde")
+    emitted = Event.objects.filter(type="EnrichProspect")
+    assert [event.payload for event in emitted] == [{"prospect_id": casa.pk}]

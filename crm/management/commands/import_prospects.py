@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm.csv_import import ImportFileError, prospects_import_csv
-from crm.models import Campaign
+from crm.models import Campaign, Prospect
 
 
 class Command(BaseCommand):
@@ -16,8 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--campaign", type=int, help="enroll imported prospects in this id")
         parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
         parser.add_argument("--source", default="csv", help="recorded on new prospects")
+        parser.add_argument(
+            "--enrich", action="store_true", help="queue enrichment for imported new prospects"
+        )
 
-    def handle(self, *args, file: str, campaign: int | None, dry_run: bool, source: str, **kw):
+    def handle(
+        self, *args, file: str, campaign: int | None, dry_run: bool, source: str, enrich: bool, **kw
+    ) -> None:
         target = self._campaign(campaign)
         try:
             with open(file, encoding="utf-8-sig", newline="") as stream:
@@ -41,7 +46,18 @@ class Command(BaseCommand):
         )
         if target is not None and not dry_run:
             summary += f", enrolled in {target.name!r}: {report.enrolled}"
+        if enrich and not dry_run:
+            summary += f", queued for enrichment: {self._enrich(report.prospect_ids)}"
         self.stdout.write(summary)
+
+    def _enrich(self, prospect_ids: list[int]) -> int:
+        from enrichment.services import prospects_enqueue_enrichment
+
+        queued = 0
+        for start in range(0, len(prospect_ids), 1000):
+            new = Prospect.objects.filter(pk__in=prospect_ids[start : start + 1000], stage="new")
+            queued += len(prospects_enqueue_enrichment(prospects=new).queued)
+        return queued
 
     def _campaign(self, campaign_id: int | None) -> Campaign | None:
         if campaign_id is None:
