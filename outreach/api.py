@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema
 
-from jengu.api_common import DbId, InSchema, PageQuery, keyset_page
+from jengu.api_common import DbId, InSchema, PageQuery, keyset_page_json
 from outreach.models import EmailMessage
 
 messages_router = Router()
@@ -70,8 +70,8 @@ def _filtered(filters: MessageFilters) -> QuerySet[EmailMessage]:
 @messages_router.get("", response=MessagePage, summary="List messages, newest first")
 def list_messages(
     request: HttpRequest, filters: Query[MessageFilters], page: Query[PageQuery]
-) -> dict:
-    return keyset_page(_filtered(filters), page=page)
+) -> HttpResponse:
+    return keyset_page_json(_filtered(filters), page=page, item=MessageOut)
 
 
 @messages_router.get("/{message_id}", response=MessageThreadOut, summary="A message and thread")

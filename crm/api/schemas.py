@@ -112,7 +112,7 @@ class ProspectFilters(InSchema):
     tag: Tag | None = None
     updated_since: IsoDateTime | None = Field(None, description="ISO 8601 with timezone.")
     search: str | None = Field(
-        None, max_length=100, description="Part of the business name, e-mail or city."
+        None, max_length=100, description="Part of the business name, or an exact e-mail."
     )
 
 
