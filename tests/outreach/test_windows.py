@@ -70,7 +70,9 @@ def test_bad_timezone_and_unknown_country_fall_back_instead_of_failing():
 
 def test_next_opening_skips_the_weekend_and_lands_on_opening_hour():
     # Friday 2025-03-14 22:00 UTC (18:00 New York) -> Monday 09:00 EDT = 13:00 UTC.
-    opening = window_next_opening(campaign=campaign(), prospect=prospect(), after=at(2025, 3, 14, 22))
+    opening = window_next_opening(
+        campaign=campaign(), prospect=prospect(), after=at(2025, 3, 14, 22)
+    )
     assert opening == at(2025, 3, 17, 13)
 
 
