@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from crm.models import Campaign, CampaignStep, EmailStatus, Inbox, Prospect
 from crm.services import campaign_enroll
@@ -117,6 +119,8 @@ def demo_seed() -> DemoResult:
         smtp_port=DEMO_SMTP_PORT,
         smtp_security=Inbox.Security.NONE,
         daily_limit=40,
+        # Warmed up for a month already, so the demo is not capped at day one's 5.
+        warmup_start=timezone.localdate() - timedelta(days=30),
         min_gap_seconds=5,
     )
     campaign = Campaign.objects.create(

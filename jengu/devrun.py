@@ -23,13 +23,17 @@ PROCESSES = {
     "mail": [sys.executable, "-m", "jengu.devmail"],
     "sites": [sys.executable, "-m", "enrichment.demo_site", "--port", "8025"],
 }
-# The demo hotels' websites are served on loopback by the "sites" process; these
-# let enrichment find them there (and only there) instead of on the internet.
-DEMO_ENRICHMENT_ENV = {
+# The demo hotels' websites are served on loopback by the "sites" process; the
+# ENRICHMENT_* values let enrichment find them there (and only there) instead of
+# on the internet. Each can be overridden from the environment.
+DEMO_ENV = {
     "ENRICHMENT_DNS_RESOLVER": "enrichment.demo_site.DemoResolver",
     "ENRICHMENT_ALLOWED_NETWORKS": "127.0.0.1/32",
     "ENRICHMENT_GUESS_URL_TEMPLATES": "http://{domain}:8025/",
     "ENRICHMENT_GUESS_TLDS": "example",
+    # A demo should show mail within a minute, not after a production-sized pause.
+    "SEND_BATCH_INTERVAL_MINUTES": "1",
+    "SEND_PACING_JITTER_SECONDS": "2",
 }
 
 
@@ -69,7 +73,7 @@ def main() -> int:
     )
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings.dev")
-    for name, value in DEMO_ENRICHMENT_ENV.items():
+    for name, value in DEMO_ENV.items():
         env.setdefault(name, value)
     added = services.fill_environment(env)
     if added:
