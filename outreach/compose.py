@@ -15,7 +15,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from crm.models import Campaign, CampaignStep, Enrollment, Stage
+from crm.models import Campaign, CampaignStep, EmailStatus, Enrollment, Stage
 from outreach.ai.base import AIRequest
 from outreach.ai.gateway import ai_generate, ai_providers
 from outreach.ai.template import TemplateError, TemplateProvider, draft_render
@@ -27,7 +27,7 @@ from outreach.suppression import is_suppressed
 logger = logging.getLogger(__name__)
 
 TEMPLATE_ONLY_STRATEGY = "template"
-# A prospect in these stages is never cold-e-mailed again; the first three mean a
+# A prospect in these stages is never cold-e-mailed again. In the replied ones a
 # conversation exists, so the enrollment ends as "replied" rather than "stopped".
 REPLIED_STAGES = frozenset({Stage.REPLIED, Stage.MEETING, Stage.WON})
 STOP_STAGES = REPLIED_STAGES | {Stage.UNSUBSCRIBED, Stage.BOUNCED, Stage.INVALID, Stage.LOST}
@@ -68,7 +68,7 @@ def _ineligibility(enrollment: Enrollment) -> str:
         status = Enrollment.Status.REPLIED if replied else Enrollment.Status.STOPPED
         _stop(enrollment, status=status, reason=reason)
         return reason
-    if not prospect.email or prospect.email_status == "invalid":
+    if not prospect.email or prospect.email_status == EmailStatus.INVALID:
         reason = "prospect has no valid e-mail address"
     elif is_suppressed(prospect.email):
         reason = "address is suppressed"

@@ -5,8 +5,8 @@ import pytest
 
 from crm.models import Enrollment, Stage
 from jengu.bus import emit
-from jengu.events.models import DeadLetter
-from outreach.models import EmailMessage
+from jengu.events.models import DeadLetter, Event
+from outreach.models import AICall, EmailMessage
 from tests.factories import CampaignStepFactory, EnrollmentFactory, ProspectFactory
 from tests.outreach.conftest import send_email_events
 
@@ -48,6 +48,8 @@ def test_compose_event_writes_the_message_and_hands_it_to_the_sender(compose_wor
     assert (message.status, message.provider) == (EmailMessage.Status.QUEUED, "template")
     assert send_email_events() == [{"message_id": message.pk}]
     assert dramatiq.get_broker().do_qsize("send") == 1
+    compose_event = Event.objects.get(type="ComposeEmail")
+    assert AICall.objects.get().trace_id == str(compose_event.trace_id)
 
 
 def test_a_repeated_compose_event_writes_one_message_and_re_emits_send(compose_worker):
