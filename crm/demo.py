@@ -14,27 +14,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from crm.demo_data import CITIES, CONTACTS, NAMES, WORDS
 from crm.models import Campaign, CampaignStep, EmailStatus, Inbox, Prospect
 from crm.services import campaign_enroll
 
 DEMO_CAMPAIGN = "Demo: boutique hotels, spring"
 DEMO_SMTP_PORT = 1025
-
-CITIES = [
-    ("Lisbon", "PT", "Europe/Lisbon"),
-    ("Porto", "PT", "Europe/Lisbon"),
-    ("Seville", "ES", "Europe/Madrid"),
-    ("Valencia", "ES", "Europe/Madrid"),
-    ("Nice", "FR", "Europe/Paris"),
-    ("Lyon", "FR", "Europe/Paris"),
-    ("Florence", "IT", "Europe/Rome"),
-    ("Bologna", "IT", "Europe/Rome"),
-    ("Munich", "DE", "Europe/Berlin"),
-    ("Vienna", "AT", "Europe/Vienna"),
-]
-NAMES = ["Casa", "Villa", "Hotel", "Palazzo", "Maison"]
-WORDS = ["Azul", "Verde", "Sol", "Luna", "Mar", "Oliva", "Rosa", "Alba", "Terra", "Fiore"]
-CONTACTS = ["Ana Costa", "Luis Garcia", "Claire Martin", "Marco Rossi", "Lena Huber", ""]
 
 STEPS = [
     (

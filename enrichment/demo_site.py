@@ -176,7 +176,7 @@ def send(
 
 def demo_hotels() -> list[HotelSite]:
     """One site per demo prospect of `crm.demo` (its name, city and contact)."""
-    from crm.demo import CITIES, CONTACTS, NAMES, WORDS
+    from crm.demo_data import CITIES, CONTACTS, NAMES, WORDS
 
     hotels = []
     for index in range(50):
