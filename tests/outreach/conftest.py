@@ -4,14 +4,12 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-import dramatiq
 import pytest
 from django.db import connection
 
-from jengu.bus import registry
 from jengu.events.models import Event
 from jengu.redis_helpers import get_redis
-from outreach import tasks  # noqa: F401 - declares ComposeEmail (and SendEmail once it exists)
+from outreach import tasks  # noqa: F401 - declares ComposeEmail and SendEmail
 from tests.fakes.llm import fake_claude, fake_grok  # noqa: F401 - fixtures
 from tests.outreach.replies_fixtures import alerts_clean, contact, our_inbox  # noqa: F401
 from tests.outreach.sending_fixtures import (  # noqa: F401 - fixtures
@@ -49,26 +47,6 @@ def ai_settings(settings, fake_grok, fake_claude, ai_state_clean):  # noqa: F811
     settings.AI_BUCKET_CAPACITY = 1000
     settings.AI_BUCKET_REFILL_PER_SECOND = 1000
     return settings
-
-
-def _send_email_standin(message_id: int) -> None:
-    """Stands in for the sender's SendEmail actor until it exists (never run here)."""
-
-
-@pytest.fixture
-def send_email_actor():
-    """Make sure `emit("SendEmail", …)` has an actor to route to.
-
-    The real one belongs to the sending stage (outreach/tasks.py); while it is
-    missing, a stand-in on the `send` queue is registered for the test only.
-    """
-    if "SendEmail" in registry._actors:
-        yield
-        return
-    standin = dramatiq.actor(_send_email_standin, actor_name="SendEmail", queue_name="send")
-    registry.register("SendEmail", standin)
-    yield
-    registry._actors.pop("SendEmail", None)
 
 
 def send_email_events() -> list[dict]:

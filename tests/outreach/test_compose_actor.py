@@ -10,7 +10,7 @@ from outreach.models import AICall, EmailMessage
 from tests.factories import CampaignStepFactory, EnrollmentFactory, ProspectFactory
 from tests.outreach.conftest import send_email_events
 
-pytestmark = pytest.mark.usefixtures("send_email_actor", "ai_state_clean")
+pytestmark = pytest.mark.usefixtures("ai_state_clean")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from outreach.models import AICall, EmailMessage
 from tests.factories import CampaignStepFactory, EnrollmentFactory
 from tests.outreach.conftest import send_email_events
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("send_email_actor")]
+pytestmark = pytest.mark.django_db
 
 
 def pending_message(**fields) -> EmailMessage:
