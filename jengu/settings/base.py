@@ -203,9 +203,9 @@ MILLIONVERIFIER_BASE_URL = env.str(
 ).rstrip("/")
 # Web search for prospects' websites (Brave Search API); off without a key.
 SEARCH_API_KEY = env.str("SEARCH_API_KEY", default="")
-SEARCH_BASE_URL = env.str(
-    "SEARCH_BASE_URL", default="https://api.search.brave.com/res/v1"
-).rstrip("/")
+SEARCH_BASE_URL = env.str("SEARCH_BASE_URL", default="https://api.search.brave.com/res/v1").rstrip(
+    "/"
+)
 MILLIONVERIFIER_RATE_PER_SECOND = env.float("MILLIONVERIFIER_RATE_PER_SECOND", default=5.0)
 
 # Enrichment fetching. Private/loopback targets stay refused unless a test or the
