@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.models import Campaign, Enrollment, Prospect, Stage, StageChange
 from crm.upsert import UPSERT_FIELDS, RowError, natural_key, prospect_row_clean, prospects_upsert
+from jengu.apikeys.webhooks import webhooks_publish
 
 TERMINAL_STAGES = frozenset({Stage.UNSUBSCRIBED, Stage.BOUNCED})
 
@@ -70,7 +71,34 @@ def prospect_change_stage(
     )
     Prospect.objects.filter(pk=locked.pk).update(stage=to_stage, updated_at=timezone.now())
     prospect.stage = to_stage
+    _publish_stage_change(locked, to_stage=to_stage, changed_by=changed_by, reason=reason)
     return prospect
+
+
+# Stage changes integrators subscribe to by name, besides the generic one.
+STAGE_WEBHOOK_EVENTS = {
+    Stage.REPLIED: "prospect.replied",
+    Stage.UNSUBSCRIBED: "prospect.unsubscribed",
+    Stage.BOUNCED: "prospect.bounced",
+}
+
+
+def _publish_stage_change(
+    prospect: Prospect, *, to_stage: str, changed_by: str, reason: str
+) -> None:
+    """Outbound webhooks, written in the stage change's transaction (sent on commit)."""
+    data = {
+        "prospect_id": prospect.pk,
+        "email": prospect.email,
+        "business_name": prospect.business_name,
+        "from_stage": prospect.stage,
+        "stage": to_stage,
+        "changed_by": changed_by,
+        "reason": reason,
+    }
+    webhooks_publish(event="prospect.stage_changed", data=data)
+    if to_stage in STAGE_WEBHOOK_EVENTS:
+        webhooks_publish(event=STAGE_WEBHOOK_EVENTS[to_stage], data=data)
 
 
 def prospects_mark_lost(*, prospects: Iterable[Prospect], changed_by: str) -> int:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crm.models import CampaignStep, EmailStatus, Enrollment, Inbox, Prospect, Stage
 from crm.services import prospect_change_stage, stage_transition_allowed
+from jengu.apikeys.webhooks import message_webhook_data, webhooks_publish
 from jengu.bus import emit
 from outreach.models import EmailMessage, Suppression
 from outreach.suppression import suppression_add
@@ -66,6 +67,7 @@ def message_record_sent(*, message: EmailMessage, sent_at: datetime, note: str =
             reason="first e-mail sent",
         )
     emit("EmailSent", {"message_id": message.pk})
+    webhooks_publish(event="email.sent", data=message_webhook_data(message, sent_at=sent_at))
     return True
 
 
@@ -90,6 +92,7 @@ def message_record_bounce(*, message: EmailMessage, detail: str) -> None:
         )
     if message.inbox_id:
         Inbox.objects.filter(pk=message.inbox_id).update(bounce_count=F("bounce_count") + 1)
+    webhooks_publish(event="email.bounced", data=message_webhook_data(message, sent_at=now))
 
 
 @transaction.atomic

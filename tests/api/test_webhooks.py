@@ -8,7 +8,9 @@ import time
 import dramatiq
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
+from crm.services import prospect_change_stage
 from jengu.apikeys.models import WebhookDelivery, WebhookSubscription
 from jengu.apikeys.webhooks import (
     SIGNATURE_HEADER,
@@ -18,6 +20,9 @@ from jengu.apikeys.webhooks import (
     webhooks_publish,
 )
 from jengu.events.models import DeadLetter
+from outreach.models import EmailMessage
+from outreach.sending.records import message_record_sent
+from tests.factories import ProspectFactory
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 SECRET = "whsec-test"
@@ -138,3 +143,32 @@ def test_old_timestamps_are_refused_by_verification() -> None:
 
 def _status(delivery: WebhookDelivery) -> str:
     return WebhookDelivery.objects.get(pk=delivery.pk).status
+
+
+def test_stage_changes_publish_their_events(db) -> None:
+    WebhookSubscription.objects.create(url="http://127.0.0.1:9/x", events=["*"], secret=SECRET)
+    prospect = ProspectFactory(stage="contacted")
+    prospect_change_stage(prospect=prospect, to_stage="replied", changed_by="actor:reply")
+    published = WebhookDelivery.objects.order_by("pk")
+    assert [d.event for d in published] == ["prospect.stage_changed", "prospect.replied"]
+    data = published[1].payload["data"]
+    assert (data["prospect_id"], data["from_stage"], data["stage"]) == (
+        prospect.pk,
+        "contacted",
+        "replied",
+    )
+
+
+def test_a_recorded_send_publishes_email_sent(db) -> None:
+    WebhookSubscription.objects.create(
+        url="http://127.0.0.1:9/x", events=["email.sent"], secret=SECRET
+    )
+    prospect = ProspectFactory(stage="ready")
+    message = EmailMessage.objects.create(
+        direction="outbound", prospect=prospect, status="sending", to_email=prospect.email
+    )
+    assert message_record_sent(message=message, sent_at=timezone.now())
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "email.sent"
+    assert delivery.payload["data"]["message_id"] == message.pk
+    assert delivery.payload["data"]["to"] == prospect.email
