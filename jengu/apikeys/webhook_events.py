@@ -1,7 +1,6 @@
 """Names of the events integrators can subscribe to (a public contract)."""
 
 WEBHOOK_EVENTS = (
-    "prospect.created",
     "prospect.stage_changed",
     "prospect.replied",
     "prospect.unsubscribed",
