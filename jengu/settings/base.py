@@ -275,17 +275,6 @@ SEND_BATCH_SCAN_LIMIT = env.int("SEND_BATCH_SCAN_LIMIT", default=2000)
 SEND_SWEEP_INTERVAL_MINUTES = env.int("SEND_SWEEP_INTERVAL_MINUTES", default=5)
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com/")
 
-# JSON API (/api/v1/): per-key token bucket (burst, then a steady rate) and body cap.
-API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=120)
-API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=10.0)
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
-# Outbound webhooks: seconds to wait for a subscriber before retrying later.
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
-# Retries of a failed delivery (then a dead letter): backoff doubles from min to max.
-WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
-WEBHOOK_RETRY_MIN_BACKOFF_MS = env.int("WEBHOOK_RETRY_MIN_BACKOFF_MS", default=5000)
-WEBHOOK_RETRY_MAX_BACKOFF_MS = env.int("WEBHOOK_RETRY_MAX_BACKOFF_MS", default=600000)
-
 # Replies (issue 6): see docs/replies.md.
 # Shared secret for POST /webhooks/inbound/raw (Bearer token or HMAC-SHA256 signature).
 INBOUND_WEBHOOK_SECRET = env.str("INBOUND_WEBHOOK_SECRET", default="")
