@@ -17,8 +17,16 @@ PRODUCTION_ENV = {
 }
 
 
+# Test-only variables that other tests (browser tests) set for this process.
+NOT_IN_PRODUCTION = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def manage(*args: str, **env_overrides: str | None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION_ENV and k not in NOT_IN_PRODUCTION
+    }
     env.update(PRODUCTION_ENV)
     for key, value in env_overrides.items():
         if value is None:
