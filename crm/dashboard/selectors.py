@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -27,11 +28,52 @@ FUNNEL = [
 ]
 CHART_METRICS = ("sent", "replied", "bounced")
 PAGE_SIZE = 50
+COUNTRY_CACHE_SECONDS = 300
 
 
-def prospect_stage_counts() -> dict[str, int]:
-    rows = Prospect.objects.values_list("stage").annotate(n=Count("id")).order_by()
-    return {stage: n for stage, n in rows}
+@dataclass
+class EnrichmentRates:
+    processed: int
+    website_found: float
+    email_found: float
+    email_valid: float
+
+
+@dataclass
+class ProspectSummary:
+    stage_counts: dict[str, int]
+    enrichment: EnrichmentRates
+
+
+def prospect_summary() -> ProspectSummary:
+    """Prospects per stage and enrichment found rates, in one pass over the table.
+
+    Enrichment rates count the prospects enrichment has finished with (every stage
+    after new/enriching): how often it found a website, an e-mail, a valid e-mail.
+    """
+    rows = (
+        Prospect.objects.values("stage")
+        .annotate(
+            n=Count("id"),
+            website=Count("id", filter=~Q(website="")),
+            email=Count("id", filter=~Q(email="")),
+            valid=Count("id", filter=Q(email_status=EmailStatus.VALID)),
+        )
+        .order_by()
+    )
+    stage_counts, done = {}, defaultdict(int)
+    for row in rows:
+        stage_counts[row["stage"]] = row["n"]
+        if row["stage"] not in (Stage.NEW, Stage.ENRICHING):
+            for key in ("n", "website", "email", "valid"):
+                done[key] += row[key]
+    n = done["n"]
+
+    def pct(x: int) -> float:
+        return round(100 * x / n, 1) if n else 0.0
+
+    rates = EnrichmentRates(n, pct(done["website"]), pct(done["email"]), pct(done["valid"]))
+    return ProspectSummary(stage_counts, rates)
 
 
 @dataclass
@@ -50,31 +92,6 @@ def funnel(*, stage_counts: dict[str, int]) -> list[FunnelStep]:
         FunnelStep(label, n, round(100 * n / first, 1))
         for (label, _), n in zip(FUNNEL, reached, strict=True)
     ]
-
-
-@dataclass
-class EnrichmentRates:
-    processed: int
-    website_found: float
-    email_found: float
-    email_valid: float
-
-
-def enrichment_rates() -> EnrichmentRates:
-    """Of the prospects enrichment has finished with: how often it found each thing."""
-    done = Prospect.objects.exclude(stage__in=[Stage.NEW, Stage.ENRICHING])
-    agg = done.aggregate(
-        n=Count("id"),
-        website=Count("id", filter=~Q(website="")),
-        email=Count("id", filter=~Q(email="")),
-        valid=Count("id", filter=Q(email_status=EmailStatus.VALID)),
-    )
-    n = agg["n"] or 0
-
-    def pct(x: int) -> float:
-        return round(100 * x / n, 1) if n else 0.0
-
-    return EnrichmentRates(n, pct(agg["website"]), pct(agg["email"]), pct(agg["valid"]))
 
 
 @dataclass
@@ -130,12 +147,12 @@ class ProspectFilters:
 def prospect_search(*, filters: ProspectFilters) -> QuerySet[Prospect]:
     qs = Prospect.objects.all()
     if filters.q:
-        qs = qs.filter(
-            Q(business_name__icontains=filters.q)
-            | Q(email__icontains=filters.q)
-            | Q(contact_name__icontains=filters.q)
-            | Q(city__icontains=filters.q)
-        )
+        # Index lookups only (LOWER(email) unique index, trigram on the name), as the
+        # API does: an OR over several ILIKE columns scans all rows on every search.
+        if "@" in filters.q:
+            qs = qs.with_emails([filters.q])
+        else:
+            qs = qs.filter(business_name__icontains=filters.q)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
     if filters.email_status:
@@ -181,14 +198,13 @@ def prospect_page(*, filters: ProspectFilters, before_id: int | None = None) -> 
 
 
 def country_choices() -> list[str]:
-    """Countries present, read from the index (a loose index scan would be faster,
-    but the list is short and the DISTINCT runs on an index-only scan)."""
-    return list(
-        Prospect.objects.exclude(country="")
-        .order_by("country")
-        .values_list("country", flat=True)
-        .distinct()
-    )
+    """Countries present, for the filter list; cached because DISTINCT reads every row."""
+
+    def distinct_countries() -> list[str]:
+        countries = Prospect.objects.exclude(country="").values_list("country", flat=True)
+        return list(countries.order_by("country").distinct())
+
+    return cache.get_or_set("dashboard:countries", distinct_countries, COUNTRY_CACHE_SECONDS)
 
 
 def campaign_choices() -> list[tuple[int, str]]:

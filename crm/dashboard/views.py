@@ -34,6 +34,7 @@ def overview_context() -> dict:
     series = s.daily_series(days=30, today=today)
     today_metrics = metrics.day_series([today])[today]
     report = health.health_report()
+    prospects = s.prospect_summary()
     queues = report["components"].get("queues", {}).get("queues", {})
     return {
         "health": report,
@@ -44,9 +45,9 @@ def overview_context() -> dict:
         "sending": sending,
         "avg_send_seconds": today_metrics.mean_seconds("email_send_seconds"),
         "ai_providers": activity.ai_provider_stats(),
-        "enrichment": s.enrichment_rates(),
+        "enrichment": prospects.enrichment,
         "alerts": alerts.recent_alerts(limit=8),
-        "funnel": s.funnel(stage_counts=s.prospect_stage_counts()),
+        "funnel": s.funnel(stage_counts=prospects.stage_counts),
         "chart": charts.line_chart(days=series.days, series=series.series),
         "chart_totals": {name: sum(values) for name, values in series.series.items()},
         "needs_human": activity.replies_needing_human(limit=8),

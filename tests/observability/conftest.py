@@ -9,7 +9,7 @@ from jengu import metrics
 
 def clear_observability_keys() -> None:
     client = metrics.redis_client()
-    for pattern in ("jengu:*", "dramatiq:*"):
+    for pattern in ("jengu:*", "jengu-cache:*", "dramatiq:*"):
         keys = list(client.scan_iter(pattern))
         if keys:
             client.delete(*keys)
