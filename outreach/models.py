@@ -54,6 +54,11 @@ class EmailMessage(models.Model):
     reviewed_by = models.CharField(max_length=150, blank=True, help_text="Who approved/rejected")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True, help_text="Why it was rejected")
+    # An uncertain send settled by a person (or by the Sent-folder lookup), kept for audit.
+    resolved_by = models.CharField(
+        max_length=150, blank=True, default="", db_default="", help_text="Who settled it"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

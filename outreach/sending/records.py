@@ -47,11 +47,21 @@ def enrollment_advance(*, enrollment: Enrollment, step: int, sent_at: datetime) 
 
 
 @transaction.atomic
-def message_record_sent(*, message: EmailMessage, sent_at: datetime, note: str = "") -> bool:
-    """Record an accepted e-mail and emit `EmailSent`; False if it was recorded before."""
-    updated = EmailMessage.objects.filter(
-        pk=message.pk, status__in=[Status.SENDING, Status.UNCERTAIN]
-    ).update(status=Status.SENT, sent_at=sent_at, error=note, updated_at=timezone.now())
+def message_record_sent(
+    *, message: EmailMessage, sent_at: datetime, note: str = "", resolved_by: str = ""
+) -> bool:
+    """Record an accepted e-mail and emit `EmailSent`; False if it was recorded before.
+
+    The sender records from `sending` (or from `uncertain`, when the sweeper gave up
+    on a slow worker that did get its 250). With `resolved_by` it settles an
+    `uncertain` message only (an operator or the Sent-folder lookup decided).
+    """
+    now = timezone.now()
+    statuses = [Status.UNCERTAIN] if resolved_by else [Status.SENDING, Status.UNCERTAIN]
+    settled = {"resolved_by": resolved_by[:150], "resolved_at": now} if resolved_by else {}
+    updated = EmailMessage.objects.filter(pk=message.pk, status__in=statuses).update(
+        status=Status.SENT, sent_at=sent_at, error=note, updated_at=now, **settled
+    )
     if not updated:
         return False
     if message.enrollment_id and message.step is not None:

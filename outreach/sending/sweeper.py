@@ -98,7 +98,10 @@ def uncertain_resolve(*, message: EmailMessage) -> bool:
         return False
     if found:
         message_record_sent(
-            message=message, sent_at=message.updated_at, note="found in the Sent folder"
+            message=message,
+            sent_at=message.updated_at,
+            note="found in the Sent folder",
+            resolved_by=f"imap:{inbox.imap_sent_folder}",
         )
     return found
 
