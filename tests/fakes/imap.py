@@ -1,6 +1,8 @@
 """A minimal IMAP4rev1 server on loopback, enough for imaplib polling.
 
-Supports CAPABILITY, LOGIN, SELECT/EXAMINE, UID SEARCH (UID ranges), UID FETCH
+Supports CAPABILITY, LOGIN, SELECT/EXAMINE, UID SEARCH (UID ranges), SEARCH and
+UID SEARCH with `HEADER <name> <text>` (a case-insensitive substring, as RFC 3501
+says; the sender looks up Message-IDs in Sent with it), UID FETCH
 (BODY[] / BODY.PEEK[]), NOOP and LOGOUT. Folders hold (uid, raw bytes); UIDs only
 grow, as on a real server, and `renumber()` changes UIDVALIDITY.
 
@@ -11,6 +13,7 @@ grow, as on a real server, and `renumber()` changes UIDVALIDITY.
 
 from __future__ import annotations
 
+import email
 import re
 import socketserver
 import threading
@@ -33,6 +36,19 @@ def _args(text: str) -> list[str]:
         quoted.replace('\\"', '"').replace("\\\\", "\\") if quoted or bare == "" else bare
         for quoted, bare in _QUOTED.findall(text)
     ]
+
+
+def _header_has(raw: bytes, name: str, text: str) -> bool:
+    values = email.message_from_bytes(raw).get_all(name) or []
+    return any(text.lower() in str(value).lower() for value in values)
+
+
+def _header_criteria(args: str) -> tuple[str, str] | None:
+    """`HEADER <name> <text>` -> (name, text); None for any other search."""
+    criteria = _args(args)
+    if len(criteria) == 3 and criteria[0].upper() == "HEADER":
+        return criteria[1], criteria[2]
+    return None
 
 
 def _uid_set(spec: str, highest: int) -> set[int] | range:
@@ -128,6 +144,8 @@ class FakeImapServer:
                     self.select(tag, args)
                 elif command == "UID" and self.selected is not None:
                     self.uid(tag, args)
+                elif command == "SEARCH" and self.selected is not None:
+                    self.search_header(tag, args, by_uid=False)
                 else:
                     self.send(f"{tag} BAD unsupported command\r\n")
                 return True
@@ -159,7 +177,9 @@ class FakeImapServer:
                 with fake._lock:
                     messages = list(self.selected.messages)
                 highest = max((uid for uid, _ in messages), default=0)
-                if sub.upper() == "SEARCH":
+                if sub.upper() == "SEARCH" and _header_criteria(rest):
+                    self.search_header(tag, rest, by_uid=True)
+                elif sub.upper() == "SEARCH":
                     spec = rest.split()[-1]
                     wanted = _uid_set(spec, highest)
                     found = [str(uid) for uid, _ in messages if uid in wanted]
@@ -174,6 +194,20 @@ class FakeImapServer:
                     self.send(f"{tag} OK FETCH completed\r\n")
                 else:
                     self.send(f"{tag} BAD unsupported UID command\r\n")
+
+            def search_header(self, tag: str, args: str, *, by_uid: bool) -> None:
+                criteria = _header_criteria(args)
+                if criteria is None:
+                    self.send(f"{tag} BAD only HEADER searches are supported\r\n")
+                    return
+                with fake._lock:
+                    messages = list(self.selected.messages)
+                found = [
+                    str(uid if by_uid else seq)
+                    for seq, (uid, raw) in enumerate(messages, start=1)
+                    if _header_has(raw, *criteria)
+                ]
+                self.send(f"* SEARCH {' '.join(found)}\r\n{tag} OK SEARCH completed\r\n")
 
         return Handler
 
