@@ -117,6 +117,24 @@ def _never_connected(exc: AnymailRequestsAPIError) -> bool:
     return isinstance(reason, ConnectTimeoutError)
 
 
+# Resend's answers that are about this message (content, fields); any other 4xx/5xx is
+# about the inbox or account (key, quota, sender domain, outage) and moves the mail on.
+RESEND_MESSAGE_STATUSES = (400, 422)
+RESEND_SENDER_ERRORS = frozenset({"invalid_from_address", "invalid_access", "invalid_region"})
+
+
+def _resend_error_name(exc: AnymailRequestsAPIError) -> str:
+    with contextlib.suppress(AttributeError, ValueError, TypeError):
+        return str(exc.response.json().get("name", ""))
+    return ""
+
+
+def _resend_outcome(exc: AnymailRequestsAPIError) -> str:
+    if exc.status_code in RESEND_MESSAGE_STATUSES:
+        return INBOX_FAILED if _resend_error_name(exc) in RESEND_SENDER_ERRORS else REJECTED
+    return INBOX_FAILED
+
+
 def resend_send(
     inbox: Inbox, email: EmailMultiAlternatives, before_data: Callable[[], None]
 ) -> TransportResult:
@@ -124,6 +142,7 @@ def resend_send(
         "anymail.backends.resend.EmailBackend",
         api_key=inbox.resend_api_key,
         api_url=settings.RESEND_API_URL,
+        timeout=settings.SEND_SMTP_TIMEOUT_SECONDS,
         fail_silently=False,
     )
     email.connection = connection
@@ -134,8 +153,7 @@ def resend_send(
         if exc.status_code is None:
             outcome = INBOX_FAILED if _never_connected(exc) else UNCERTAIN
             return TransportResult(outcome, _describe(exc))
-        rejected = 400 <= exc.status_code < 500 and exc.status_code not in (401, 403, 429)
-        return TransportResult(REJECTED if rejected else INBOX_FAILED, _describe(exc))
+        return TransportResult(_resend_outcome(exc), _describe(exc))
     except AnymailError as exc:
         return TransportResult(REJECTED, _describe(exc))
     status = email.anymail_status
