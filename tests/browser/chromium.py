@@ -28,12 +28,12 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
 
 
-def log_in(page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/login/")
+def log_in(page, base_url: str, username: str, password: str, then: str = "/") -> None:
+    page.goto(f"{base_url}/login/?next={then}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(f"{base_url}{then}")
 
 
 def screenshot_pages(page, base_url: str, out_dir: Path, extra: list[tuple[str, str]] = ()) -> None:

@@ -50,7 +50,9 @@ def page(request, browser, live_server, staff_user):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
-    log_in(page, live_server.url, staff_user.username, PASSWORD)
+    # Land on a page without the overview's 15 s summary cache, so each test's
+    # first overview reflects the data it created.
+    log_in(page, live_server.url, staff_user.username, PASSWORD, then="/review/")
     yield page
     failed = getattr(request.node, "report_call", None)
     if failed is not None and failed.failed:
