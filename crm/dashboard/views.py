@@ -120,10 +120,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @sales_required
 def inbox_list(request: HttpRequest) -> HttpResponse:
     breakers = {b.name: b.state for b in health.breaker_states()}
-    rows = [
-        (row, breakers.get(f"smtp:{row.inbox.id}") or breakers.get(f"inbox:{row.inbox.id}"))
-        for row in activity.inbox_rows()
-    ]
+    # One breaker per inbox connection, named by outreach.sending.rotation.inbox_breaker.
+    rows = [(row, breakers.get(f"smtp:{row.inbox.id}")) for row in activity.inbox_rows()]
     return render(request, "dashboard/inboxes.html", {"rows": rows})
 
 

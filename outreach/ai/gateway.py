@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from jengu.bus import current_envelope
+from jengu.metrics import observe
 from outreach.ai.anthropic import claude_providers
 from outreach.ai.base import AIRequest, Attempt, Provider
 from outreach.ai.grok import grok_providers
@@ -61,6 +62,15 @@ def _trace_id() -> str:
 
 def _record_calls(attempts: list[Attempt], *, purpose: str, reference: str) -> None:
     trace_id = _trace_id()
+    for attempt in attempts:
+        if attempt.called:
+            outcome = "ok" if attempt.success else "failed"
+            observe(
+                "ai_call_seconds",
+                attempt.latency_ms / 1000,
+                provider=attempt.provider,
+                outcome=outcome,
+            )
     AICall.objects.bulk_create(
         AICall(
             provider=attempt.provider,

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from jengu.metrics import timed
 from jengu.redis_helpers import ProspectLock
 from outreach.models import EmailMessage
 
@@ -188,9 +189,12 @@ def _attempt(message: EmailMessage, slot: Slot, *, fenced: bool) -> SendResult |
         return SendResult("skipped", "another worker took this message")
     email = email_build(message=message, inbox=inbox, message_id=message_id)
     try:
-        outcome = transport.transport_send(
-            inbox=inbox, email=email, before_data=lambda: handover_started(message_pk=message.pk)
-        )
+        with timed("email_send_seconds", inbox_id=inbox.pk):
+            outcome = transport.transport_send(
+                inbox=inbox,
+                email=email,
+                before_data=lambda: handover_started(message_pk=message.pk),
+            )
     except HandoverRevoked as exc:
         # Nothing was handed over; the sweeper (or a person) owns the row now.
         slot.release()
