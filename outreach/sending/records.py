@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.models import CampaignStep, EmailStatus, Enrollment, Inbox, Prospect, Stage
@@ -19,31 +31,33 @@ SENDER = "actor:SendEmail"
 Status = EmailMessage.Status
 
 
-def enrollment_advance(*, enrollment: Enrollment, step: int, sent_at: datetime) -> Enrollment:
+def enrollment_advance(*, enrollment_id: int, step: int, sent_at: datetime) -> bool:
     """Move the sequence past `step`: next step due `delay_days` after this send, or finish.
 
-    Only advances from `step` itself, so a late or repeated record never moves
-    an enrollment twice or backwards.
+    One UPDATE (the next step is a subquery), and only from `step` itself, so a
+    late or repeated record never moves an enrollment twice or backwards. A
+    sequence stopped meanwhile (a reply) stays stopped rather than "finished".
     """
-    locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-    if locked.current_step != step:
-        return locked
-    locked.last_sent_at = sent_at
-    following = (
-        CampaignStep.objects.filter(campaign_id=locked.campaign_id, order__gt=step)
-        .order_by("order")
-        .first()
+    following = CampaignStep.objects.filter(
+        campaign_id=OuterRef("campaign_id"), order__gt=step
+    ).order_by("order")
+    due = ExpressionWrapper(
+        Value(sent_at) + F("delay_days") * Value(timedelta(days=1)), output_field=DateTimeField()
     )
-    if following is None:
-        locked.status = Enrollment.Status.FINISHED
-        locked.next_send_at = None
-    else:
-        locked.current_step = following.order
-        locked.next_send_at = sent_at + timedelta(days=following.delay_days)
-    locked.save(
-        update_fields=["current_step", "next_send_at", "status", "last_sent_at", "updated_at"]
+    has_following = Exists(following)
+    running = Q(status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED])
+    return bool(
+        Enrollment.objects.filter(pk=enrollment_id, current_step=step).update(
+            current_step=Coalesce(Subquery(following.values("order")[:1]), F("current_step")),
+            next_send_at=Subquery(following.annotate(due=due).values("due")[:1]),
+            status=Case(
+                When(~has_following & running, then=Value(Enrollment.Status.FINISHED)),
+                default=F("status"),
+            ),
+            last_sent_at=sent_at,
+            updated_at=timezone.now(),
+        )
     )
-    return locked
 
 
 @transaction.atomic
@@ -65,7 +79,7 @@ def message_record_sent(
     if not updated:
         return False
     if message.enrollment_id and message.step is not None:
-        enrollment_advance(enrollment=message.enrollment, step=message.step, sent_at=sent_at)
+        enrollment_advance(enrollment_id=message.enrollment_id, step=message.step, sent_at=sent_at)
     if message.inbox_id:
         Inbox.objects.filter(pk=message.inbox_id).update(last_sent_at=sent_at)
     prospect = message.prospect

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from jengu.metrics import timed
@@ -84,8 +85,21 @@ def message_send(*, message: EmailMessage) -> SendResult:
 
 
 def _load(message_pk: int) -> EmailMessage:
-    return EmailMessage.objects.select_related("prospect", "enrollment", "campaign", "inbox").get(
-        pk=message_pk
+    """The message with everything the send reads, in one query.
+
+    `previous_inbox_id` / `previous_message_id`: inbox and Message-ID of this
+    sequence's latest sent step. Follow-ups keep that sender and thread under it.
+    """
+    previous = EmailMessage.objects.filter(
+        enrollment_id=OuterRef("enrollment_id"), status=Status.SENT, step__lt=OuterRef("step")
+    ).order_by("-step")
+    return (
+        EmailMessage.objects.select_related("prospect", "enrollment", "campaign", "inbox")
+        .annotate(
+            previous_inbox_id=Subquery(previous.values("inbox_id")[:1]),
+            previous_message_id=Subquery(previous.values("message_id")[:1]),
+        )
+        .get(pk=message_pk)
     )
 
 
@@ -115,27 +129,11 @@ def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:
     return result
 
 
-def _previous_sent(message: EmailMessage) -> tuple[int | None, str]:
-    """Inbox and Message-ID of this sequence's latest sent step.
-
-    Follow-ups keep the first step's sender and thread under its Message-ID.
-    """
-    previous = (
-        EmailMessage.objects.filter(
-            enrollment_id=message.enrollment_id, status=Status.SENT, step__lt=message.step or 0
-        )
-        .order_by("-step")
-        .values_list("inbox_id", "message_id")
-        .first()
-    )
-    return previous or (None, "")
-
-
 def _send_through_inboxes(message: EmailMessage, lock: ProspectLock) -> SendResult:
     """Try inboxes in rotation order until one takes the message or none is left."""
     failed: list[int] = []
     fenced = False
-    prefer, thread_id = _previous_sent(message)
+    prefer, thread_id = message.previous_inbox_id, message.previous_message_id
     if thread_id and not message.in_reply_to:
         message.in_reply_to = thread_id
     while True:

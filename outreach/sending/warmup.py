@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import Inbox
@@ -75,21 +76,17 @@ def counter_seed(
         client.set(redis_key, count_in_db(), nx=True, ex=counter.ttl_seconds)
 
 
+def _sends_on_day(day: date) -> models.QuerySet:
+    """Outbound sends that took a slot on `day`: sent that day, or still in flight."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    return EmailMessage.objects.filter(direction=EmailMessage.Direction.OUTBOUND).filter(
+        models.Q(sent_at__gte=start) | models.Q(status__in=IN_FLIGHT_STATUSES, updated_at__gte=start)
+    )
+
+
 def _sends_on(day: date, **filters: object) -> Callable[[], int]:
     """A deferred database count of outbound sends on `day` matching `filters`."""
-    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-
-    def count() -> int:
-        return (
-            EmailMessage.objects.filter(direction=EmailMessage.Direction.OUTBOUND, **filters)
-            .filter(
-                models.Q(sent_at__gte=start)
-                | models.Q(status__in=IN_FLIGHT_STATUSES, updated_at__gte=start)
-            )
-            .count()
-        )
-
-    return count
+    return lambda: _sends_on_day(day).filter(**filters).count()
 
 
 def inbox_sent_today(*, inbox: Inbox, day: date | None = None) -> int:
@@ -119,15 +116,41 @@ def _domain_counter() -> DailyCounter:
     return DailyCounter("sends:domain")
 
 
+def _domain_counters_seed(*, counter: DailyCounter, day: date) -> None:
+    """Start every recipient domain's counter for `day` from the database, once.
+
+    Most sends go to a domain not yet e-mailed today, so seeding per domain would
+    cost a count (a scan: `LIKE '%@domain'` has no index) on almost every send.
+    Instead one grouped count per day, or after Redis lost its data, seeds them
+    all; the marker then says "a missing counter means zero". Each domain counter
+    is written with `SET NX` before anyone reserves on this day's marker, as in
+    `counter_seed`.
+    """
+    client = get_redis()
+    marker = key("count", "sends:domain-seeded", day.isoformat())
+    if client.exists(marker):
+        return
+    domain = Lower(
+        models.Func(
+            models.F("to_email"),
+            models.Value("@"),
+            models.Value(2),
+            function="split_part",
+            output_field=models.CharField(),
+        )
+    )
+    counts = _sends_on_day(day).values(domain=domain).annotate(n=models.Count("pk"))
+    pipe = client.pipeline(transaction=False)
+    for row in counts:
+        pipe.set(counter._key(row["domain"], day), row["n"], nx=True, ex=counter.ttl_seconds)
+    pipe.set(marker, "1", ex=counter.ttl_seconds)
+    pipe.execute()
+
+
 def domain_reserve(*, domain: str, day: date) -> bool:
     """Take one of today's sends to `domain` (all inboxes together); False at the cap."""
     counter = _domain_counter()
-    counter_seed(
-        counter=counter,
-        item=domain,
-        day=day,
-        count_in_db=_sends_on(day, to_email__iendswith=f"@{domain}"),
-    )
+    _domain_counters_seed(counter=counter, day=day)
     return counter.reserve(domain, settings.SEND_MAX_PER_DOMAIN_PER_DAY, day)
 
 

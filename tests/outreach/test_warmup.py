@@ -108,6 +108,26 @@ def test_a_lost_counter_is_rebuilt_from_the_database(smtp_sink):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("sending_settings")
+def test_lost_domain_counters_are_rebuilt_from_the_database(smtp_sink, settings):
+    from jengu.redis_helpers import get_redis
+
+    settings.SEND_MAX_PER_DOMAIN_PER_DAY = 2
+    campaign = make_campaign([make_inbox(smtp_sink)])
+
+    def send_to(address: str) -> str:
+        return message_send(message=queue_message(make_enrollment(campaign, email=address))).status
+
+    assert [send_to("a@chain.example"), send_to("b@Chain.example")] == ["sent", "sent"]
+    for key in get_redis().scan_iter("jengu:count:sends:*"):
+        get_redis().delete(key)  # Redis lost its data (the day's seed marker included)
+
+    assert send_to("c@chain.example") == "held"  # two already went there today
+    assert [send_to("d@other.example"), send_to("e@other.example")] == ["sent", "sent"]
+    assert send_to("f@other.example") == "held"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("sending_settings")
 def test_pacing_lets_one_send_per_gap():
     box = Inbox.objects.create(email="p@sender.example", min_gap_seconds=120)
 
