@@ -79,8 +79,9 @@ def counter_seed(
 def _sends_on_day(day: date) -> models.QuerySet:
     """Outbound sends that took a slot on `day`: sent that day, or still in flight."""
     start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    in_flight = models.Q(status__in=IN_FLIGHT_STATUSES, updated_at__gte=start)
     return EmailMessage.objects.filter(direction=EmailMessage.Direction.OUTBOUND).filter(
-        models.Q(sent_at__gte=start) | models.Q(status__in=IN_FLIGHT_STATUSES, updated_at__gte=start)
+        models.Q(sent_at__gte=start) | in_flight
     )
 
 
