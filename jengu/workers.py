@@ -69,7 +69,8 @@ class EventMetrics(Middleware):
     def after_process_message(
         self, broker: dramatiq.Broker, message, *, result=None, exception=None
     ) -> None:
-        outcome = "failed" if exception is not None else "ok"
+        # `failed` only once retries are over (this sits before EventRetries to see it).
+        outcome = "ok" if exception is None else "failed" if message.failed else "retried"
         labels = {"queue": message.queue_name, "type": message.actor_name}
         count("events_processed", outcome=outcome, **labels)
         started = self._started.pop(message.message_id, None)

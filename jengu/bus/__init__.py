@@ -11,7 +11,7 @@ See docs/pipeline.md for retries, dead letters and tracing.
 """
 
 from .actors import event_actor
-from .emit import emit
+from .emit import emit, emit_many
 from .envelope import Envelope, current_envelope
 from .errors import (
     INVALID_DATA,
@@ -38,5 +38,6 @@ __all__ = [
     "classify",
     "current_envelope",
     "emit",
+    "emit_many",
     "event_actor",
 ]

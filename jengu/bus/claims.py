@@ -59,12 +59,13 @@ class EventClaims:
         """("claimed", token), ("busy", None) while another worker runs it, ("done", None)."""
         token = uuid.uuid4().hex
         claim_key = self._key(event_id)
-        client = get_redis()
-        if client.set(claim_key, token, nx=True, px=self.ttl_ms):
+        # One round trip: SET NX with GET (Redis >= 7) answers who holds it when taken.
+        holder = get_redis().set(claim_key, token, nx=True, px=self.ttl_ms, get=True)
+        if holder is None:
             with self._lock:
                 self._held[claim_key] = token
             return "claimed", token
-        return ("done" if client.get(claim_key) == DONE else "busy"), None
+        return ("done" if holder == DONE else "busy"), None
 
     def finish(self, event_id: uuid.UUID, token: str) -> None:
         """Mark the event processed for `EVENT_DEDUP_TTL_SECONDS`."""

@@ -46,10 +46,30 @@ def emit(
     return envelope
 
 
-def send_batch(batch: Sequence[Outgoing]) -> None:
-    """Record a batch in the event log (one query) and enqueue it on commit.
+def emit_many(
+    event_type: str,
+    payloads: Sequence[dict[str, Any]],
+    *,
+    source: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> list[Envelope]:
+    """`emit` for many events of one type: their event-log rows are one statement.
 
-    Used by `emit` and by requeue/replay, which build envelopes themselves
+    For producers that emit in bulk (batches, sweeps, imports).
+    """
+    parent = current_envelope()
+    batch = [
+        Outgoing(Envelope.new(event_type, parent=parent, source=source), payload, options or {})
+        for payload in payloads
+    ]
+    send_batch(batch)
+    return [item.envelope for item in batch]
+
+
+def send_batch(batch: Sequence[Outgoing]) -> None:
+    """Record a batch in the event log (one statement) and enqueue it on commit.
+
+    Used by `emit`, `emit_many` and by requeue/replay, which build envelopes themselves
     (the same event id again, or a replay child of a recorded event).
     """
     # Imported here: the events app's models import the bus (not the reverse at load time).

@@ -77,6 +77,7 @@ class Processing:
     queue: str
     actor: str
     started: float = field(default_factory=monotonic)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     dead_letter_id: int | None = None
 
     def elapsed_ms(self) -> float:

@@ -11,7 +11,7 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from dramatiq import Message
@@ -22,6 +22,7 @@ from jengu.bus.envelope import Envelope, Processing, current_envelope
 from jengu.bus.errors import PERMANENT, TRANSIENT, classify
 from jengu.bus.registry import actor_path
 
+from .log_writer import events_write
 from .models import DeadLetter, Event
 
 logger = logging.getLogger(__name__)
@@ -40,28 +41,6 @@ def batched(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
         yield chunk
 
 
-def _upsert(rows: list[Event], update_fields: list[str]) -> None:
-    # One INSERT .. ON CONFLICT (event_id) DO UPDATE: the row may or may not
-    # exist yet (requeue, a pruned log, a message emitted before a deploy).
-    if connection.in_atomic_block:
-        # Part of the caller's transaction (emit inside atomic): commits with it.
-        _bulk_upsert(rows, update_fields)
-        return
-    with transaction.atomic():
-        # Log rows need not wait for the WAL flush: a PostgreSQL crash may lose
-        # the last few hundred ms of the log, never consistency, and the commit
-        # stops costing an fsync per event (the bulk of the bus overhead).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        _bulk_upsert(rows, update_fields)
-
-
-def _bulk_upsert(rows: list[Event], update_fields: list[str]) -> None:
-    Event.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["event_id"], update_fields=update_fields
-    )
-
-
 def _event(envelope: Envelope, **fields: Any) -> Event:
     return Event(
         event_id=envelope.event_id,
@@ -75,6 +54,7 @@ def _event(envelope: Envelope, **fields: Any) -> Event:
 
 
 def event_record_emitted(*, batch: Sequence[Outgoing], messages: Sequence[Message]) -> None:
+    """One statement for the batch; inside the caller's transaction when there is one."""
     rows = [
         _event(
             item.envelope,
@@ -85,21 +65,51 @@ def event_record_emitted(*, batch: Sequence[Outgoing], messages: Sequence[Messag
         )
         for item, message in zip(batch, messages, strict=True)
     ]
-    _upsert(rows, ["status", "queue", "actor", "payload"])
+    events_write(rows=rows)
 
 
-def event_record_started(*, processing: Processing, payload: dict[str, Any]) -> None:
+def event_started_row(*, processing: Processing, payload: dict[str, Any]) -> Event:
+    """The `started` row of a running event (unsaved: the worker buffers it)."""
     envelope = processing.envelope
-    row = _event(
+    return _event(
         envelope,
         status=Event.Status.STARTED,
         queue=processing.queue,
         actor=actor_path(envelope.type),
         payload=payload,
         attempts=envelope.retry_count + 1,
-        started_at=timezone.now(),
+        started_at=processing.started_at,
     )
-    _upsert([row], ["status", "queue", "actor", "attempts", "started_at"])
+
+
+def event_outcome_row(
+    *,
+    processing: Processing,
+    payload: dict[str, Any],
+    exception: BaseException | None,
+    final: bool,
+) -> Event:
+    """The outcome row of a finished attempt (unsaved); it carries `started_at`
+    as well, so a short run needs no `started` row of its own.
+
+    `final`: the message failed for good (no retry follows).
+    """
+    if exception is None:
+        status = Event.Status.SUCCEEDED
+    elif not final:
+        status = Event.Status.RETRIED
+    else:
+        status = Event.Status.DEAD if processing.dead_letter_id else Event.Status.FAILED
+    row = event_started_row(processing=processing, payload=payload)
+    row.status = status
+    row.duration_ms = processing.elapsed_ms()
+    row.error = _describe(exception) if exception else ""
+    row.finished_at = timezone.now()
+    return row
+
+
+def event_record_started(*, processing: Processing, payload: dict[str, Any]) -> None:
+    events_write(rows=[event_started_row(processing=processing, payload=payload)])
 
 
 def event_record_outcome(
@@ -109,26 +119,10 @@ def event_record_outcome(
     exception: BaseException | None,
     final: bool,
 ) -> None:
-    """`final`: the message failed for good (no retry follows)."""
-    if exception is None:
-        status = Event.Status.SUCCEEDED
-    elif not final:
-        status = Event.Status.RETRIED
-    else:
-        status = Event.Status.DEAD if processing.dead_letter_id else Event.Status.FAILED
-    envelope = processing.envelope
-    row = _event(
-        envelope,
-        status=status,
-        queue=processing.queue,
-        actor=actor_path(envelope.type),
-        payload=payload,
-        attempts=envelope.retry_count + 1,
-        duration_ms=processing.elapsed_ms(),
-        error=_describe(exception) if exception else "",
-        finished_at=timezone.now(),
+    row = event_outcome_row(
+        processing=processing, payload=payload, exception=exception, final=final
     )
-    _upsert([row], ["status", "attempts", "duration_ms", "error", "finished_at"])
+    events_write(rows=[row])
 
 
 def event_record_notice(

@@ -158,6 +158,8 @@ def configure_services(database_url: str, redis_url: str) -> dict:
                 "dramatiq.middleware.TimeLimit",
                 "dramatiq.middleware.Callbacks",
                 "dramatiq.middleware.Pipelines",
+                # Before EventRetries too: counts final failures apart from retries.
+                "jengu.workers.EventMetrics",
                 "jengu.bus.middleware.EnvelopeContext",
                 "jengu.bus.middleware.Deduplication",
                 "jengu.bus.middleware.EventLog",
@@ -165,7 +167,6 @@ def configure_services(database_url: str, redis_url: str) -> dict:
                 "jengu.bus.middleware.EventRetries",
                 "dramatiq.middleware.CurrentMessage",
                 "jengu.workers.WorkerHeartbeat",
-                "jengu.workers.EventMetrics",
             ],
         },
         "DRAMATIQ_CRONTAB": {"REDIS_URL": redis_base},
@@ -177,6 +178,9 @@ def configure_services(database_url: str, redis_url: str) -> dict:
 EVENT_CLAIM_TTL_SECONDS = env.float("EVENT_CLAIM_TTL_SECONDS", default=30.0)
 # How long a processed event id is remembered, so a redelivery is dropped.
 EVENT_DEDUP_TTL_SECONDS = env.int("EVENT_DEDUP_TTL_SECONDS", default=7 * 86400)
+# Workers write event-log rows in batches this often (and when idle); a killed
+# worker loses at most this much of the started/succeeded log, never an effect.
+EVENT_LOG_FLUSH_SECONDS = env.float("EVENT_LOG_FLUSH_SECONDS", default=0.1)
 # A transient dead letter is requeued once by itself after this many seconds (0 = never).
 DEAD_LETTER_AUTO_REQUEUE_SECONDS = env.int("DEAD_LETTER_AUTO_REQUEUE_SECONDS", default=900)
 

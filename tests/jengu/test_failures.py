@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from jengu.bus import emit
 from jengu.events.models import DeadLetter, Event
+from jengu.metrics import TOTALS_KEY, redis_client
 from jengu.redis_helpers import get_redis
 
 from .conftest import drain
@@ -141,3 +142,27 @@ def test_discard_with_a_note_from_the_admin(broker, worker, key, admin_client, s
 
     dead.refresh_from_db()
     assert (dead.status, dead.note) == ("discarded", "bad row")
+
+
+def test_metrics_count_retried_attempts_apart_from_the_final_failure(
+    broker, worker, key, settings
+) -> None:
+    settings.DEAD_LETTER_AUTO_REQUEUE_SECONDS = 0
+    labels = "queue=track|type=TestFlaky"
+    before = processed_counts(labels)
+    # Given an event that fails every attempt, with one retry
+    emit("TestFlaky", {"key": key, "fail_times": 99}, options={**FAST, "max_retries": 1})
+    # When its budget is spent
+    drain(broker, worker)
+    # Then the metrics show one retried attempt and one failure, not two failures
+    after = processed_counts(labels)
+    assert after["retried"] - before["retried"] == 1
+    assert after["failed"] - before["failed"] == 1
+
+
+def processed_counts(labels: str) -> dict[str, int]:
+    totals = {k.decode(): int(v) for k, v in redis_client().hgetall(TOTALS_KEY).items()}
+    return {
+        outcome: totals.get(f"events_processed|outcome={outcome}|{labels}", 0)
+        for outcome in ("retried", "failed")
+    }

@@ -2,26 +2,57 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import dramatiq
+from django.conf import settings
 from dramatiq.middleware import Middleware
 
 from ..envelope import current_processing
+from ..log_buffer import EventLogBuffer
+
+
+def _write(rows: Any) -> None:
+    # Imported here: the events app's models import the bus (not the reverse at load time).
+    from jengu.events.log_writer import events_write
+
+    events_write(rows=rows)
 
 
 class EventLog(Middleware):
-    """Writes `started` before the actor and `succeeded` / `retried` / `dead` /
-    `failed` after it, with duration and error. Runs its after-hook after
-    `EventRetries` and `DeadLetters`, so it knows the final decision."""
+    """Logs each attempt's outcome (`succeeded` / `retried` / `dead` / `failed`)
+    with duration and error, and `started` for runs longer than one flush period.
+
+    Rows go through the worker's `EventLogBuffer` (one statement per flush,
+    flushed by a thread started at worker boot and whenever the worker goes
+    idle). Failures are written at once: they are rare, and the log must not
+    lose them. Runs its after-hook after `EventRetries` and `DeadLetters`, so it
+    knows the final decision.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = EventLogBuffer(_write)
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.buffer.start(interval=settings.EVENT_LOG_FLUSH_SECONDS)
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.buffer.stop()
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
         processing = current_processing()
         if processing is None:
             return
-        from jengu.events.services import event_record_started
+        from jengu.events.services import event_started_row
 
-        event_record_started(processing=processing, payload=message.kwargs)
+        with self._lock:
+            self._in_flight.add(message.message_id)
+        # Due after one flush period: a short run's outcome replaces it unwritten.
+        row = event_started_row(processing=processing, payload=message.kwargs)
+        self.buffer.add(processing.envelope.event_id, row, delay=self.buffer.interval)
 
     def after_process_message(
         self,
@@ -34,11 +65,32 @@ class EventLog(Middleware):
         processing = current_processing()
         if processing is None:
             return
-        from jengu.events.services import event_record_outcome
+        from jengu.events.services import event_outcome_row
 
-        event_record_outcome(
-            processing=processing,
-            payload=message.kwargs,
-            exception=exception,
-            final=message.failed,
-        )
+        try:
+            row = event_outcome_row(
+                processing=processing,
+                payload=message.kwargs,
+                exception=exception,
+                final=message.failed,
+            )
+            event_id = processing.envelope.event_id
+            if exception is None:
+                self.buffer.add(event_id, row)
+            else:
+                self.buffer.discard(event_id)
+                _write([row])
+        finally:
+            self._finished(message)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        self._finished(message)
+
+    def _finished(self, message: Any) -> None:
+        with self._lock:
+            self._in_flight.discard(message.message_id)
+            idle = not self._in_flight
+        if idle:
+            # Nothing else runs here: write now, so the log is current when the
+            # queue is drained (and before this message is acknowledged).
+            self.buffer.flush_quietly()
