@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db import transaction
-from django.db.models import (
-    Case,
-    DateTimeField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from crm.models import CampaignStep, EmailStatus, Enrollment, Inbox, Prospect, Stage
@@ -31,33 +19,48 @@ SENDER = "actor:SendEmail"
 Status = EmailMessage.Status
 
 
+# Raw SQL on purpose: the same statement built with ORM expressions (subqueries,
+# Case, Coalesce) costs ~7 ms of CPU to compile on every send, a sixth of a send.
+_ADVANCE_SQL = """
+WITH following AS (
+    SELECT step."order", step.delay_days
+    FROM {steps} AS step JOIN {enrollments} AS e ON e.campaign_id = step.campaign_id
+    WHERE e.id = %(id)s AND step."order" > %(step)s
+    ORDER BY step."order" LIMIT 1
+)
+UPDATE {enrollments} SET
+    current_step = COALESCE((SELECT "order" FROM following), current_step),
+    next_send_at = %(sent_at)s + (SELECT delay_days FROM following) * interval '1 day',
+    status = CASE
+        WHEN NOT EXISTS (SELECT 1 FROM following) AND status = ANY(%(running)s) THEN %(finished)s
+        ELSE status END,
+    last_sent_at = %(sent_at)s,
+    updated_at = %(now)s
+WHERE id = %(id)s AND current_step = %(step)s
+"""
+
+
 def enrollment_advance(*, enrollment_id: int, step: int, sent_at: datetime) -> bool:
     """Move the sequence past `step`: next step due `delay_days` after this send, or finish.
 
-    One UPDATE (the next step is a subquery), and only from `step` itself, so a
-    late or repeated record never moves an enrollment twice or backwards. A
-    sequence stopped meanwhile (a reply) stays stopped rather than "finished".
+    One UPDATE, and only from `step` itself, so a late or repeated record never
+    moves an enrollment twice or backwards. A sequence stopped meanwhile (a
+    reply) stays stopped rather than "finished".
     """
-    following = CampaignStep.objects.filter(
-        campaign_id=OuterRef("campaign_id"), order__gt=step
-    ).order_by("order")
-    due = ExpressionWrapper(
-        Value(sent_at) + F("delay_days") * Value(timedelta(days=1)), output_field=DateTimeField()
+    sql = _ADVANCE_SQL.format(
+        steps=CampaignStep._meta.db_table, enrollments=Enrollment._meta.db_table
     )
-    has_following = Exists(following)
-    running = Q(status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED])
-    return bool(
-        Enrollment.objects.filter(pk=enrollment_id, current_step=step).update(
-            current_step=Coalesce(Subquery(following.values("order")[:1]), F("current_step")),
-            next_send_at=Subquery(following.annotate(due=due).values("due")[:1]),
-            status=Case(
-                When(~has_following & running, then=Value(Enrollment.Status.FINISHED)),
-                default=F("status"),
-            ),
-            last_sent_at=sent_at,
-            updated_at=timezone.now(),
-        )
-    )
+    params = {
+        "id": enrollment_id,
+        "step": step,
+        "sent_at": sent_at,
+        "now": timezone.now(),
+        "running": [Enrollment.Status.ACTIVE.value, Enrollment.Status.PAUSED.value],
+        "finished": Enrollment.Status.FINISHED.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount > 0
 
 
 @transaction.atomic
