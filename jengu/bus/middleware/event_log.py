@@ -34,12 +34,15 @@ class EventLog(Middleware):
     def __init__(self) -> None:
         self.buffer = EventLogBuffer(_write)
         self._in_flight: set[str] = set()
+        self._workers: list[dramatiq.Worker] = []
         self._lock = threading.Lock()
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._workers.append(worker)
         self.buffer.start(interval=settings.EVENT_LOG_FLUSH_SECONDS)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._workers.remove(worker)
         self.buffer.stop()
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
@@ -90,7 +93,8 @@ class EventLog(Middleware):
         with self._lock:
             self._in_flight.discard(message.message_id)
             idle = not self._in_flight
-        if idle:
-            # Nothing else runs here: write now, so the log is current when the
-            # queue is drained (and before this message is acknowledged).
+        # Nothing runs or waits here: write now, so the log is current once the
+        # queue is drained (and before this last message is acknowledged). While
+        # messages wait, the flusher's batches are cheaper than a write per gap.
+        if idle and all(worker.work_queue.empty() for worker in self._workers):
             self.buffer.flush_quietly()
