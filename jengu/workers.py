@@ -37,6 +37,9 @@ class WorkerHeartbeat(Middleware):
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        # A fresh event per boot: the middleware outlives a stopped worker (tests,
+        # embedded workers), and a set event would end the next worker's beat at once.
+        self._stop = threading.Event()
         queues = sorted(worker.consumer_whitelist or broker.get_declared_queues())
         thread = threading.Thread(target=self._beat, args=(queues,), daemon=True)
         thread.start()

@@ -1,5 +1,6 @@
 """Worker middleware: a running worker beats into Redis and counts what it processes."""
 
+import os
 import time
 
 import dramatiq
@@ -42,12 +43,29 @@ def worker():
     broker.flush_all()
 
 
+def this_worker_is_alive() -> bool:
+    # Other tests' SIGKILLed worker processes may still look fresh; count only ours.
+    return any(beat.pid == os.getpid() for beat in workers_alive())
+
+
 def test_running_worker_is_alive_and_disappears_on_shutdown(worker):
-    assert wait_until(lambda: len(workers_alive()) == 1)
+    assert wait_until(this_worker_is_alive)
 
     worker.stop()
 
-    assert workers_alive() == []
+    assert not this_worker_is_alive()
+
+
+def test_a_second_worker_in_the_same_process_beats_too(worker):
+    worker.stop()
+    assert not this_worker_is_alive()
+
+    second = dramatiq.Worker(dramatiq.get_broker(), worker_timeout=100, worker_threads=1)
+    second.start()
+    try:
+        assert wait_until(this_worker_is_alive)
+    finally:
+        second.stop()
 
 
 def test_processed_and_failed_messages_are_counted_per_queue_and_type(worker):
