@@ -5,6 +5,8 @@ and after-hooks in reverse, so these come before `EventRetries` (whose after-hoo
 decides between retry and failure; see LIBRARY-NOTES) and in this order:
 
     EnvelopeContext, Deduplication, EventLog, DeadLetters, EventRetries
+
+(`jengu.workers.EventMetrics` sits before them for the same reason.)
 """
 
 from .context import EnvelopeContext
