@@ -98,7 +98,8 @@ def events_write(*, rows: Sequence[Event]) -> None:
 
     Inside a transaction the rows commit (or roll back) with it.
     """
-    async_commit = not connection.in_atomic_block
+    # Autocommit: the statement is its own transaction, so relaxing it touches nothing else.
+    async_commit = connection.get_autocommit()
     with connection.cursor() as cursor:
         for start in range(0, len(rows), MAX_ROWS_PER_STATEMENT):
             chunk = rows[start : start + MAX_ROWS_PER_STATEMENT]
