@@ -59,7 +59,9 @@ def test_import_100k_rows():
     )
 
 
-def test_admin_prospect_changelist_100k(hundred_thousand_prospects, admin_client):
+def test_admin_prospect_changelist_100k(
+    hundred_thousand_prospects, admin_client, production_template_rendering
+):
     url = reverse("admin:crm_prospect_changelist")
     cases = {
         "unfiltered, page 1": {},
