@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from jengu.bus.errors import CLASSIFICATIONS
@@ -41,7 +42,13 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["type", "created_at"])]
+        indexes = [
+            models.Index(fields=["type", "created_at"]),
+            # The prospect timeline looks events up by the prospect in their payload.
+            models.Index(
+                KeyTransform("prospect_id", "payload"), "created_at", name="event_prospect_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id} ({self.status})"
