@@ -7,7 +7,7 @@
 
     emit("EnrichProspect", {"prospect_id": prospect.id})
 
-See docs/pipeline.md for retries, dead letters and tracing.
+See the README, "The event pipeline", for retries, dead letters and tracing.
 """
 
 from .actors import event_actor

@@ -173,7 +173,7 @@ def configure_services(database_url: str, redis_url: str) -> dict:
     }
 
 
-# Event bus (docs/pipeline.md). A running event's Redis claim lapses this many
+# Event bus (README, "The event pipeline"). A running event's Redis claim lapses this many
 # seconds after its worker dies (the worker renews it while alive).
 EVENT_CLAIM_TTL_SECONDS = env.float("EVENT_CLAIM_TTL_SECONDS", default=30.0)
 # How long a processed event id is remembered, so a redelivery is dropped.
@@ -191,8 +191,8 @@ XAI_MODEL = env.str("XAI_MODEL", default="grok-3-mini")
 ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
 ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="https://api.anthropic.com").rstrip("/")
 ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-3-5-haiku-latest")
-# AI gateway (docs/ai-compose.md): fallback order of provider families, and per
-# provider (each Grok key is one) a total timeout, breaker and token bucket.
+# AI gateway (README, "AI writing and the compose stage"): fallback order of provider
+# families, and per provider (each Grok key is one) a total timeout, breaker and bucket.
 AI_PROVIDERS = env.list("AI_PROVIDERS", default=["grok", "anthropic"])
 AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=15.0)
 AI_BREAKER_FAILURE_THRESHOLD = env.int("AI_BREAKER_FAILURE_THRESHOLD", default=3)
@@ -245,7 +245,8 @@ ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
 # One incident = one alert: the same kind+subject is not re-sent within this many seconds.
 ALERT_COOLDOWN_SECONDS = env.int("ALERT_COOLDOWN_SECONDS", default=900)
 
-# Health thresholds (`GET /health`, the System page). See docs/dashboard.md.
+# Health thresholds (`GET /health`, the System page).
+# See the README, "Dashboard, health, metrics and alerts".
 JENGU_QUEUES = env.list(
     "JENGU_QUEUES", default=["enrich", "validate", "compose", "send", "reply", "track", "scheduled"]
 )
@@ -266,7 +267,7 @@ WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
 WEBHOOK_RETRY_MIN_BACKOFF_MS = env.int("WEBHOOK_RETRY_MIN_BACKOFF_MS", default=5000)
 WEBHOOK_RETRY_MAX_BACKOFF_MS = env.int("WEBHOOK_RETRY_MAX_BACKOFF_MS", default=600000)
 
-# Sending (issue 5): see docs/sending.md.
+# Sending: see the README, "Sending".
 SEND_BATCH_INTERVAL_MINUTES = env.int("SEND_BATCH_INTERVAL_MINUTES", default=5)
 SEND_MAX_PER_DOMAIN_PER_DAY = env.int("SEND_MAX_PER_DOMAIN_PER_DAY", default=5)
 BOUNCE_RATE_THRESHOLD = env.float("BOUNCE_RATE_THRESHOLD", default=0.03)
@@ -279,7 +280,7 @@ SEND_BATCH_SCAN_LIMIT = env.int("SEND_BATCH_SCAN_LIMIT", default=2000)
 SEND_SWEEP_INTERVAL_MINUTES = env.int("SEND_SWEEP_INTERVAL_MINUTES", default=5)
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com/")
 
-# Replies (issue 6): see docs/replies.md.
+# Replies: see the README, "Replies".
 # Shared secret for POST /webhooks/inbound/raw (Bearer token or HMAC-SHA256 signature).
 INBOUND_WEBHOOK_SECRET = env.str("INBOUND_WEBHOOK_SECRET", default="")
 INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
