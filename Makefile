@@ -29,8 +29,12 @@ chromium:
 test: lint chromium
 	$(PY) -m pytest
 
+# One process per benchmark module: workers, servers and caches of one benchmark
+# never skew (or stall) the next.
 bench: $(STAMP)
-	$(PY) -m pytest tests/benchmarks -p no:cacheprovider -s -q
+	for module in tests/benchmarks/test_*.py; do \
+		$(PY) -m pytest $$module -p no:cacheprovider -s -q || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .ruff_cache
