@@ -15,6 +15,7 @@ from jengu.admin_utils import (
     CachedValuesFilter,
     EstimatedCountPaginator,
     FastActionCheckboxMixin,
+    ReadOnlyInline,
 )
 from outreach.models import EmailMessage
 from outreach.replies.admin import InboundEmailInline
@@ -27,47 +28,32 @@ def actor_name(request: HttpRequest) -> str:
     return f"user:{request.user.get_username()}"
 
 
-class EnrollmentInline(admin.TabularInline):
+class EnrollmentInline(ReadOnlyInline):
     model = Enrollment
-    extra = 0
     fields = ("campaign", "status", "current_step", "next_send_at", "variant", "stop_reason")
     readonly_fields = fields
     show_change_link = True
-    can_delete = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("campaign")
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
-
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyInline):
     model = EmailMessage
     fk_name = "prospect"
-    extra = 0
     fields = ("created_at", "direction", "step", "subject", "status", "sent_at")
     readonly_fields = fields
     show_change_link = True
-    can_delete = False
     ordering = ("-created_at",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).defer("body")
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
-
-class StageChangeInline(admin.TabularInline):
+class StageChangeInline(ReadOnlyInline):
     model = StageChange
-    extra = 0
     fields = ("created_at", "from_stage", "to_stage", "changed_by", "reason")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class CountryFilter(CachedValuesFilter):

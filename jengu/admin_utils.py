@@ -84,3 +84,13 @@ class FastActionCheckboxMixin:
             obj.pk,
             str(obj),
         )
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that shows related rows and never adds or deletes them."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from jengu.admin_utils import EstimatedCountPaginator
+from jengu.admin_utils import EstimatedCountPaginator, ReadOnlyInline
 from outreach.models import InboundEmail
 from outreach.replies.errors import MalformedEmailError
 from outreach.replies.services import (
@@ -129,20 +129,15 @@ class InboundEmailAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} marked handled.")
 
 
-class InboundEmailInline(admin.TabularInline):
+class InboundEmailInline(ReadOnlyInline):
     """Replies on the prospect's page: label, how it was decided, and a link to the message."""
 
     model = InboundEmail
     fk_name = "prospect"
-    extra = 0
     fields = ("received_at", "subject", "label", "confidence", "method", "needs_human", "status")
     readonly_fields = fields
     show_change_link = True
-    can_delete = False
     ordering = ("-received_at",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).defer("raw", "details")
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
