@@ -6,14 +6,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from dramatiq import Message
 
@@ -21,11 +18,10 @@ from jengu.bus import emit
 from jengu.bus.envelope import Envelope
 from jengu.events.models import Event
 from jengu.redis_helpers import get_redis
+from tests.worker_processes import worker_processes
 
 from .actors import EFFECTS_TABLE
 from .conftest import drain
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -61,12 +57,6 @@ def test_the_same_message_delivered_many_times_concurrently_runs_once(
     assert Event.objects.get(event_id=envelope.event_id).status == "succeeded"
 
 
-def _test_database_url() -> str:
-    # The suite's URL (machine server or embedded) pointed at pytest-django's test DB.
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return parts._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-
-
 @pytest.fixture
 def effects_table(transactional_db: None) -> Iterator[str]:
     with connection.cursor() as cursor:
@@ -79,39 +69,10 @@ def effects_table(transactional_db: None) -> Iterator[str]:
 @pytest.fixture
 def worker_process(tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen]]:
     """Starts `dramatiq` worker processes for the test actors; kills leftovers."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "jengu.settings.test",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        # Requeue a silent worker's messages after 1 s, checked on every command,
-        # and let a dead worker's event claims lapse within 1 s.
-        "DRAMATIQ_HEARTBEAT_TIMEOUT_MS": "1000",
-        "DRAMATIQ_MAINTENANCE_CHANCE": "1000000",
-        "EVENT_CLAIM_TTL_SECONDS": "1",
-    }
-    started: list[subprocess.Popen] = []
-
-    def start() -> subprocess.Popen:
-        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "django_dramatiq.setup", "tests.jengu.actors"]
-            + ["--processes", "1", "--threads", "2", "--queues", "track"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    # No graceful shutdown needed: the broker fixture flushes what they leave.
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with worker_processes(
+        log_dir=tmp_path, modules=["tests.jengu.actors"], queues=["track"], threads=2, env={}
+    ) as start:
+        yield start
 
 
 @pytest.mark.slow

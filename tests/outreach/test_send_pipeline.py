@@ -10,12 +10,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dramatiq
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from crm.models import Enrollment
@@ -30,6 +27,7 @@ from tests.outreach.sending_fixtures import (
     make_inbox,
     queue_message,
 )
+from tests.worker_processes import worker_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 Status = EmailMessage.Status
@@ -151,50 +149,24 @@ def test_redis_flushed_mid_run_the_sweeper_re_emits_and_each_email_goes_once(
     assert set(EmailMessage.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
-def _test_database_url() -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return parts._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-
-
 @pytest.fixture
 def worker_process(tmp_path: Path, transactional_db) -> Iterator[Callable[[], subprocess.Popen]]:
     """`rundramatiq`-equivalent worker processes for the sending queues."""
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "jengu.settings.test",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "DRAMATIQ_HEARTBEAT_TIMEOUT_MS": "1000",
-        "DRAMATIQ_MAINTENANCE_CHANCE": "1000000",
-        "EVENT_CLAIM_TTL_SECONDS": "1",
         "XAI_API_KEYS": "",
         "ANTHROPIC_API_KEY": "",
         "SEND_PACING_JITTER_SECONDS": "0",
         "SEND_SMTP_TIMEOUT_SECONDS": "2",
         "SEND_MAX_PER_DOMAIN_PER_DAY": "100",
     }
-    started: list[subprocess.Popen] = []
-
-    def start() -> subprocess.Popen:
-        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "django_dramatiq.setup", "outreach.tasks"]
-            + ["--processes", "1", "--threads", "4"]
-            + ["--queues", "scheduled", "compose", "send", "track"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with worker_processes(
+        log_dir=tmp_path,
+        modules=["outreach.tasks"],
+        queues=["scheduled", "compose", "send", "track"],
+        threads=4,
+        env=env,
+    ) as start:
+        yield start
 
 
 @pytest.mark.slow
