@@ -73,8 +73,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
+# Derandomized: the same examples on every run, so a failure reproduces and CI is
+# not at the mercy of the seed. SCHEMATHESIS_COVERAGE=1 explores further.
 @settings(
     max_examples=10,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
