@@ -1,0 +1,39 @@
+"""prospects_upsert: inserted rows get ids, defaults and JSON columns right."""
+
+import pytest
+
+from crm.models import Prospect, Stage
+from crm.upsert import prospect_row_clean, prospects_upsert
+
+pytestmark = pytest.mark.django_db
+
+
+def test_inserted_prospects_get_their_ids_and_every_column():
+    rows = [
+        prospect_row_clean(
+            {"business_name": "Casa Azul", "email": "A@azul.example", "tags": "x;y"}
+        ),
+        prospect_row_clean({"business_name": "Casa Verde", "city": "Porto"}),
+    ]
+
+    summary = prospects_upsert(rows=rows, source="api")
+
+    created = [outcome.prospect for outcome in summary.outcomes]
+    assert [outcome.status for outcome in summary.outcomes] == ["created", "created"]
+    assert all(prospect.pk for prospect in created)
+    azul = Prospect.objects.get(pk=created[0].pk)
+    assert (azul.email, azul.domain, azul.tags, azul.source) == (
+        "a@azul.example",
+        "azul.example",
+        ["x", "y"],
+        "api",
+    )
+    assert (azul.stage, azul.score, azul.enrichment) == (Stage.NEW, 0, {})
+    assert azul.created_at == azul.updated_at is not None
+    assert Prospect.objects.get(pk=created[1].pk).city == "Porto"
+
+
+def test_new_ids_follow_the_sequence_used_by_ordinary_saves():
+    first = prospects_upsert(rows=[prospect_row_clean({"business_name": "A"})], source="t")
+    saved = Prospect.objects.create(business_name="B")
+    assert saved.pk > first.outcomes[0].prospect.pk
