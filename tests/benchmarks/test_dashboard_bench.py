@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from crm.models import Campaign
 from crm.rollups import daily_stats_rollup
-from tests.benchmarks.conftest import prospects_generate
 from tests.benchmarks.report import latency_row, percentile, print_table, time_calls
+from tests.bulk_data import prospects_generate
 from tests.observability.conftest import clear_observability_keys
 
 MESSAGES = 500_000

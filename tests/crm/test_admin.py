@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from crm.models import Campaign, Enrollment, Inbox, Stage
 from outreach.models import Suppression
+from tests.bulk_data import prospects_generate
 from tests.factories import CampaignFactory, InboxFactory, ProspectFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +145,14 @@ def test_changelist_does_not_count_the_whole_table(staff, django_assert_max_num_
         for q in captured.captured_queries
     )
     assert Inbox.objects.count() == 0
+
+
+def test_a_big_filtered_list_is_counted_from_the_query_plan(staff, django_assert_max_num_queries):
+    prospects_generate(12_000)  # a sixth of them ready: above the exact-count limit
+    with django_assert_max_num_queries(12) as captured:
+        response = staff.get(reverse("admin:crm_prospect_changelist"), {"stage": "ready"})
+
+    assert response.status_code == 200
+    sqls = [q["sql"] for q in captured.captured_queries]
+    assert any(sql.startswith("EXPLAIN") for sql in sqls)
+    assert not any("COUNT(" in sql and "crm_prospect" in sql for sql in sqls)
