@@ -9,13 +9,6 @@ from django.utils import timezone
 from crm.models import Campaign, Enrollment, Inbox, Prospect, Stage
 from outreach.models import EmailMessage
 
-
-def stage_counts() -> list[tuple[str, int]]:
-    """Prospects per stage, in funnel order, zeros included."""
-    counts = dict(Prospect.objects.values_list("stage").annotate(n=Count("id")).order_by())
-    return [(stage.label, counts.get(stage.value, 0)) for stage in Stage]
-
-
 REPLIED_STAGES = ("replied", "meeting", "won")
 
 

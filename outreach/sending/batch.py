@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Lower, StrIndex, Substr
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from crm.models import Campaign, Enrollment, Inbox, Stage
 from jengu.bus import emit
-from outreach.models import EmailMessage, Suppression
+from outreach.models import EmailMessage
+from outreach.suppression import suppressed_exists
 
 from .eligibility import SENDABLE_EMAIL_STATUSES, STOP_STAGES
 from .rotation import rotation_candidates
@@ -51,12 +51,6 @@ class BatchReport:
         self.stopped += other.stopped
 
 
-def _suppressed() -> Exists:
-    email = Lower(OuterRef("prospect__email"))
-    domain = Substr(email, StrIndex(email, Value("@")) + 1)
-    return Exists(Suppression.objects.filter(Q(value=email) | Q(value=domain)))
-
-
 def _in_progress() -> Exists:
     return Exists(
         EmailMessage.objects.filter(
@@ -73,7 +67,9 @@ def due_enrollments(*, campaign: Campaign, now: datetime) -> QuerySet[Enrollment
         )
         .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
         .select_related("prospect")
-        .annotate(suppressed=_suppressed(), in_progress=_in_progress())
+        .annotate(
+            suppressed=suppressed_exists(OuterRef("prospect__email")), in_progress=_in_progress()
+        )
         .order_by("next_send_at", "pk")
     )
 
