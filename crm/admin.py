@@ -169,47 +169,24 @@ class ProspectAdmin(FastActionCheckboxMixin, ProspectEnrichmentAdminMixin, admin
         self.message_user(request, f"{count} addresses suppressed.", messages.SUCCESS)
 
 
+def write_only_secret() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Blank: keep the stored value.",
+    )
+
+
 class InboxForm(forms.ModelForm):
-    """Secrets are write-only: the form never shows them; blank keeps the stored value."""
+    """Secrets are write-only: the form never shows them; blank keeps the stored value.
+
+    No Meta: `InboxAdmin.fieldsets` decide the fields, in one place.
+    """
 
     SECRET_FIELDS = ("smtp_password", "imap_password", "resend_api_key")
-    smtp_password = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank: keep."
-    )
-    imap_password = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank: keep."
-    )
-    resend_api_key = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank: keep."
-    )
-
-    class Meta:
-        model = Inbox
-        fields = (
-            "email",
-            "display_name",
-            "transport",
-            "active",
-            "sending_paused",
-            "smtp_host",
-            "smtp_port",
-            "smtp_security",
-            "smtp_username",
-            "smtp_password",
-            "resend_api_key",
-            "imap_host",
-            "imap_port",
-            "imap_security",
-            "imap_username",
-            "imap_password",
-            "imap_folder",
-            "imap_sent_folder",
-            "daily_limit",
-            "warmup_enabled",
-            "warmup_start",
-            "warmup_ramp",
-            "min_gap_seconds",
-        )
+    smtp_password = write_only_secret()
+    imap_password = write_only_secret()
+    resend_api_key = write_only_secret()
 
     def clean(self) -> dict:
         cleaned = super().clean()
