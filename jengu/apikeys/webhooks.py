@@ -74,18 +74,22 @@ def webhooks_publish(*, event: str, data: dict[str, Any]) -> list[WebhookDeliver
     subscriptions = WebhookSubscription.objects.filter(active=True).filter(
         Q(events__contains=[event]) | Q(events__contains=["*"])
     )
+    deliveries = [
+        WebhookDelivery(subscription=subscription, event=event, payload={})
+        for subscription in subscriptions
+    ]
+    # Stage changes and sends publish on every call: with no subscriber, no savepoint.
+    if not deliveries:
+        return []
+    created_at = timezone.now().isoformat()
+    for delivery in deliveries:
+        delivery.payload = {
+            "event": event,
+            "delivery_id": str(delivery.delivery_id),
+            "created_at": created_at,
+            "data": data,
+        }
     with transaction.atomic():
-        deliveries = [
-            WebhookDelivery(subscription=subscription, event=event, payload={})
-            for subscription in subscriptions
-        ]
-        for delivery in deliveries:
-            delivery.payload = {
-                "event": event,
-                "delivery_id": str(delivery.delivery_id),
-                "created_at": timezone.now().isoformat(),
-                "data": data,
-            }
         WebhookDelivery.objects.bulk_create(deliveries)
         for delivery in deliveries:
             emit("DeliverWebhook", {"delivery_id": delivery.pk}, options=_retry_options())
