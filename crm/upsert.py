@@ -54,6 +54,14 @@ UPSERT_FIELDS = (
 
 # A public host name: dot-separated labels and a letter TLD (no IPs, no localhost).
 HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+# The common shapes that need no full parsing. Everything these accept, the
+# slow path (Django's `validate_email`, `urlsplit`) accepts alike; anything else
+# goes down the slow path. Both run once per row of a 100k-row import.
+PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+PLAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(?:/[!-~]*)?")
+EMAIL_STATUSES = frozenset(EmailStatus.values)
 
 
 class RowError(ValueError):
@@ -67,7 +75,7 @@ def _timezones() -> frozenset[str]:
 
 def _clean_email(value: str) -> str:
     email = value.strip().lower()
-    if email:
+    if email and not (len(email) <= 320 and PLAIN_EMAIL.fullmatch(email)):
         try:
             validate_email(email)
         except ValidationError:
@@ -81,14 +89,22 @@ def _clean_website(value: str) -> tuple[str, str]:
         return "", ""
     if "://" not in website:
         website = f"https://{website}"
+    plain = PLAIN_URL.fullmatch(website)
+    host = plain[1].lower() if plain else _url_host(website, value)
+    if not HOSTNAME.fullmatch(host):
+        raise RowError(f"invalid website {value!r}")
+    return website[:500], host.removeprefix("www.")
+
+
+def _url_host(website: str, value: str) -> str:
     try:
         parts = urlsplit(website)
         host = (parts.hostname or "").lower()
     except ValueError:
         raise RowError(f"invalid website {value!r}") from None
-    if parts.scheme not in ("http", "https") or not HOSTNAME.fullmatch(host):
+    if parts.scheme not in ("http", "https"):
         raise RowError(f"invalid website {value!r}")
-    return website[:500], host.removeprefix("www.")
+    return host
 
 
 def _clean_country(value: str) -> str:
@@ -115,7 +131,7 @@ def _clean_tags(value: Any) -> list[str]:
 
 def _clean_email_status(value: str) -> str:
     status = value.strip().lower() or EmailStatus.UNKNOWN
-    if status not in EmailStatus.values:
+    if status not in EMAIL_STATUSES:
         raise RowError(f"email_status must be one of {', '.join(EmailStatus.values)}")
     return status
 

@@ -3,7 +3,7 @@
 import pytest
 
 from crm.models import Prospect, Stage
-from crm.upsert import prospect_row_clean, prospects_upsert
+from crm.upsert import RowError, prospect_row_clean, prospects_upsert
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +37,38 @@ def test_new_ids_follow_the_sequence_used_by_ordinary_saves():
     first = prospects_upsert(rows=[prospect_row_clean({"business_name": "A"})], source="t")
     saved = Prospect.objects.create(business_name="B")
     assert saved.pk > first.outcomes[0].prospect.pk
+
+
+@pytest.mark.parametrize(
+    ("email", "valid"),
+    [
+        ("Anna.B+news@Hotel-Azul.example", True),
+        ('"anna..b"@hotel.example', True),
+        ("anna@[192.0.2.1]", True),
+        ("anna@localhost", True),
+        ("anna..b@hotel.example", False),
+        ("anna@-hotel.example", False),
+        ("anna@hotel", False),
+    ],
+)
+def test_emails_outside_the_plain_shape_are_still_judged_by_django(email, valid):
+    row = {"business_name": "A", "email": email}
+    if valid:
+        assert prospect_row_clean(row)["email"] == email.lower()
+    else:
+        with pytest.raises(RowError, match="invalid e-mail"):
+            prospect_row_clean(row)
+
+
+@pytest.mark.parametrize(
+    ("website", "domain"),
+    [
+        ("www.Hotel-Azul.example", "hotel-azul.example"),
+        ("http://hotel.example/rooms?lang=en#top", "hotel.example"),
+        ("HTTPS://WWW.hotel.example", "hotel.example"),
+        ("https://hotel.example:8443/", "hotel.example"),
+        ("https://user@hotel.example", "hotel.example"),
+    ],
+)
+def test_website_host_becomes_the_domain(website, domain):
+    assert prospect_row_clean({"business_name": "A", "website": website})["domain"] == domain
