@@ -97,7 +97,7 @@ def _rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
         raise ImportFileError("the file is empty") from None
     mapping = header_map(header)
     for values in reader:
-        if not any(value.strip() for value in values):
+        if not any(map(str.strip, values)):
             continue
         yield reader.line_num, {name: values[i] for i, name in mapping.items() if i < len(values)}
 
