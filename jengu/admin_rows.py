@@ -103,12 +103,18 @@ def _field_display(field: models.Field, empty: str, cl: ChangeList) -> Display:
             return lambda obj: choices.get(value_of(obj), empty)
     if isinstance(field, models.DateTimeField):
         datetime_format = get_format("DATETIME_FORMAT")
+        # Rows written together share a timestamp (an import chunk, a bulk
+        # action), and formatting one is a tenth of a page's time.
+        formatted: dict[object, str] = {}
 
         def localized(obj: models.Model) -> str:
             value = value_of(obj)
             if value in field.empty_values:
                 return empty
-            return dateformat.format(timezone.template_localtime(value), datetime_format)
+            if value not in formatted:
+                local = timezone.template_localtime(value)
+                formatted[value] = dateformat.format(local, datetime_format)
+            return formatted[value]
 
         return localized
     plain_text = type(field) in TEXT_FIELDS

@@ -1,5 +1,7 @@
 """changelist_rows renders exactly the rows Django's `result_list` would."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import results
@@ -26,6 +28,10 @@ def prospects():
     ProspectFactory(business_name="<b>Ça & Co</b>", email="", city="   ", country="", score=1234)
     ProspectFactory(business_name="Casa Azul", stage=Stage.READY, email_status="valid")
     ProspectFactory(business_name="Legacy row", stage="archived")
+    # Two rows written together and one later: each timestamp is formatted once a page.
+    Prospect.objects.exclude(stage="archived").update(
+        updated_at=datetime(2026, 5, 4, 13, 7, tzinfo=UTC)
+    )
 
 
 @pytest.mark.parametrize(
