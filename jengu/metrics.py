@@ -8,11 +8,15 @@ numbers from the same hashes (one HGETALL per day, no table scans).
 
 Recording is best effort: a Redis outage logs a warning and never breaks the
 caller (an e-mail that was sent must not fail because a counter could not move).
+Worker processes sum their numbers in memory and write them every
+`METRICS_FLUSH_SECONDS` and whenever they go idle (`MetricsBuffer`); every
+other process writes at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -74,18 +78,15 @@ def daily_key(day: date) -> str:
     return f"{DAILY_PREFIX}{day.isoformat()}"
 
 
+# One recorded change: add `amount` to field `field` of Redis hash `key`.
+Increment = tuple[str, str, int | float]
+
+
 def count(name: str, value: int = 1, **labels: object) -> None:
     """Add `value` to counter `name` (labels: small sets such as queue, inbox_id, outcome)."""
     key = series_key(name, labels)
     day_key = daily_key(timezone.localdate())
-    try:
-        pipe = redis_client().pipeline(transaction=False)
-        pipe.hincrby(TOTALS_KEY, key, value)
-        pipe.hincrby(day_key, key, value)
-        pipe.expire(day_key, DAILY_TTL_SECONDS)
-        pipe.execute()
-    except redis.RedisError as exc:
-        log.warning("metric %s not recorded: %s", name, exc)
+    _record(name, [(TOTALS_KEY, key, value), (day_key, key, value)])
 
 
 def observe(name: str, seconds: float, **labels: object) -> None:
@@ -93,16 +94,105 @@ def observe(name: str, seconds: float, **labels: object) -> None:
     key = series_key(name, labels)
     bucket = next((str(b) for b in BUCKETS if seconds <= b), "+Inf")
     day_key = daily_key(timezone.localdate())
+    _record(
+        name,
+        [
+            (HISTOGRAM_KEY, f"{key}{SEP}le={bucket}", 1),
+            (HISTOGRAM_KEY, f"{key}{SEP}le=sum", float(seconds)),
+            (day_key, f"{key}{SEP}le=sum", float(seconds)),
+            (day_key, f"{key}{SEP}le=count", 1),
+        ],
+    )
+
+
+def _record(name: str, increments: list[Increment]) -> None:
+    buffer = _buffer
+    if buffer is not None:
+        buffer.add(increments)
+        return
     try:
-        pipe = redis_client().pipeline(transaction=False)
-        pipe.hincrby(HISTOGRAM_KEY, f"{key}{SEP}le={bucket}", 1)
-        pipe.hincrbyfloat(HISTOGRAM_KEY, f"{key}{SEP}le=sum", seconds)
-        pipe.hincrbyfloat(day_key, f"{key}{SEP}le=sum", seconds)
-        pipe.hincrby(day_key, f"{key}{SEP}le=count", 1)
-        pipe.expire(day_key, DAILY_TTL_SECONDS)
-        pipe.execute()
+        _write(increments)
     except redis.RedisError as exc:
         log.warning("metric %s not recorded: %s", name, exc)
+
+
+def _write(increments: Iterable[Increment]) -> None:
+    pipe = redis_client().pipeline(transaction=False)
+    day_keys = set()
+    for key, field_name, amount in increments:
+        if isinstance(amount, float):
+            pipe.hincrbyfloat(key, field_name, amount)
+        else:
+            pipe.hincrby(key, field_name, amount)
+        if key.startswith(DAILY_PREFIX):
+            day_keys.add(key)
+    for day_key in day_keys:
+        pipe.expire(day_key, DAILY_TTL_SECONDS)
+    pipe.execute()
+
+
+class MetricsBuffer:
+    """Sums a busy process's increments in memory; `flush()` writes them in one pipeline.
+
+    A worker records a handful of numbers per event: written one by one they
+    cost more Redis round trips than the event itself. `/metrics` and the
+    dashboard lag by at most one flush period.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._sums: dict[tuple[str, str], int | float] = defaultdict(int)
+        self._lock = threading.Lock()
+        self._last_flush = time.monotonic()
+
+    def add(self, increments: Iterable[Increment]) -> None:
+        with self._lock:
+            for key, field_name, amount in increments:
+                self._sums[key, field_name] += amount
+
+    def due(self) -> bool:
+        return time.monotonic() - self._last_flush >= self.interval
+
+    def flush(self) -> None:
+        """Write what was summed; on a Redis error it is dropped with a warning, as a
+        direct write's would be (counters are best effort)."""
+        with self._lock:
+            taken, self._sums = self._sums, defaultdict(int)
+            self._last_flush = time.monotonic()
+        if not taken:
+            return
+        try:
+            _write((key, field_name, amount) for (key, field_name), amount in taken.items())
+        except redis.RedisError as exc:
+            log.warning("%d metric series not recorded: %s", len(taken), exc)
+
+
+_buffer: MetricsBuffer | None = None
+_buffer_users = 0
+_buffer_lock = threading.Lock()
+
+
+def metrics_buffer_start(interval: float) -> MetricsBuffer:
+    """From now on this process's `count`/`observe` are summed in memory (a worker's
+    boot); the caller flushes. Nested starts share one buffer."""
+    global _buffer, _buffer_users
+    with _buffer_lock:
+        if _buffer is None:
+            _buffer = MetricsBuffer(interval)
+        _buffer_users += 1
+        return _buffer
+
+
+def metrics_buffer_stop() -> None:
+    """Undo one `metrics_buffer_start`; the last one writes what is left and goes back
+    to writing at once."""
+    global _buffer, _buffer_users
+    with _buffer_lock:
+        _buffer_users -= 1
+        if _buffer_users > 0 or _buffer is None:
+            return
+        buffer, _buffer = _buffer, None
+    buffer.flush()
 
 
 class timed:  # noqa: N801 - used like a function: `with timed("ai_call_seconds", ...)`

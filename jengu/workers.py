@@ -14,10 +14,18 @@ import time
 
 import dramatiq
 import redis
+from django.conf import settings
 from dramatiq.middleware import Middleware
 
 from jengu.health import WORKERS_KEY
-from jengu.metrics import count, observe, redis_client
+from jengu.metrics import (
+    MetricsBuffer,
+    count,
+    metrics_buffer_start,
+    metrics_buffer_stop,
+    observe,
+    redis_client,
+)
 
 HEARTBEAT_SECONDS = 5.0
 
@@ -61,13 +69,33 @@ class WorkerHeartbeat(Middleware):
 
 
 class EventMetrics(Middleware):
-    """Counts every processed message by queue, actor and outcome, and times it."""
+    """Counts every processed message by queue, actor and outcome, and times it.
+
+    While a worker runs, the process's metrics are summed in memory
+    (`MetricsBuffer`) and written after a message once the flush period has
+    passed or the worker has nothing left to do, so the numbers are current as
+    soon as the work is done.
+    """
 
     def __init__(self) -> None:
         self._started: dict[str, float] = {}
+        self._workers: list[dramatiq.Worker] = []
+        self._buffer: MetricsBuffer | None = None
+        self._lock = threading.Lock()
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        with self._lock:
+            self._workers.append(worker)
+        self._buffer = metrics_buffer_start(settings.METRICS_FLUSH_SECONDS)
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        with self._lock:
+            self._workers.remove(worker)
+        metrics_buffer_stop()
 
     def before_process_message(self, broker: dramatiq.Broker, message) -> None:
-        self._started[message.message_id] = time.monotonic()
+        with self._lock:
+            self._started[message.message_id] = time.monotonic()
 
     def after_process_message(
         self, broker: dramatiq.Broker, message, *, result=None, exception=None
@@ -76,12 +104,27 @@ class EventMetrics(Middleware):
         outcome = "ok" if exception is None else "failed" if message.failed else "retried"
         labels = {"queue": message.queue_name, "type": message.actor_name}
         count("events_processed", outcome=outcome, **labels)
-        started = self._started.pop(message.message_id, None)
+        started = self._finished(message)
         if started is not None:
             observe("event_seconds", time.monotonic() - started, **labels)
+        self._flush_if_due()
 
     def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
-        self._started.pop(message.message_id, None)
+        self._finished(message)
         count(
             "events_processed", outcome="skipped", queue=message.queue_name, type=message.actor_name
         )
+        self._flush_if_due()
+
+    def _finished(self, message) -> float | None:
+        with self._lock:
+            return self._started.pop(message.message_id, None)
+
+    def _flush_if_due(self) -> None:
+        buffer = self._buffer
+        if buffer is None:
+            return
+        with self._lock:
+            idle = not self._started and all(w.work_queue.empty() for w in self._workers)
+        if idle or buffer.due():
+            buffer.flush()

@@ -14,6 +14,10 @@ class RetryPolicy:
     backoff: Backoff
     min_backoff: int = 1000  # ms: the first delay (exponential) or the step (linear)
     max_backoff: int = 60000  # ms
+    # Order in a worker's local work queue (lower runs first). Later stages of the
+    # pipeline go first: a composed e-mail is sent, and a reply stops its sequence,
+    # before the worker starts composing the next batch.
+    priority: int = 50
 
     def actor_options(self) -> dict[str, int | str]:
         return {
@@ -21,19 +25,20 @@ class RetryPolicy:
             "backoff": self.backoff,
             "min_backoff": self.min_backoff,
             "max_backoff": self.max_backoff,
+            "priority": self.priority,
         }
 
 
 POLICIES: dict[str, RetryPolicy] = {
-    "enrich": RetryPolicy(5, "exponential"),
-    "validate": RetryPolicy(3, "exponential"),
-    "compose": RetryPolicy(3, "exponential"),
+    "enrich": RetryPolicy(5, "exponential", priority=60),
+    "validate": RetryPolicy(3, "exponential", priority=50),
+    "compose": RetryPolicy(3, "exponential", priority=40),
     # A send that failed twice needs a human look more than a third SMTP attempt.
-    "send": RetryPolicy(2, "linear", min_backoff=10000),
-    "reply": RetryPolicy(1, "none"),
-    "track": RetryPolicy(3, "exponential"),
+    "send": RetryPolicy(2, "linear", min_backoff=10000, priority=20),
+    "reply": RetryPolicy(1, "none", priority=10),
+    "track": RetryPolicy(3, "exponential", priority=30),
     # Cron fires again soon anyway; one quick retry covers a blip.
-    "scheduled": RetryPolicy(1, "exponential", min_backoff=5000),
+    "scheduled": RetryPolicy(1, "exponential", min_backoff=5000, priority=70),
 }
 
 QUEUES: tuple[str, ...] = tuple(POLICIES)

@@ -181,6 +181,8 @@ EVENT_DEDUP_TTL_SECONDS = env.int("EVENT_DEDUP_TTL_SECONDS", default=7 * 86400)
 # Workers write event-log rows in batches this often (and when idle); a killed
 # worker loses at most this much of the started/succeeded log, never an effect.
 EVENT_LOG_FLUSH_SECONDS = env.float("EVENT_LOG_FLUSH_SECONDS", default=0.1)
+# How often a busy worker writes the counters it sums in memory (it also writes when idle).
+METRICS_FLUSH_SECONDS = env.float("METRICS_FLUSH_SECONDS", default=1.0)
 # A transient dead letter is requeued once by itself after this many seconds (0 = never).
 DEAD_LETTER_AUTO_REQUEUE_SECONDS = env.int("DEAD_LETTER_AUTO_REQUEUE_SECONDS", default=900)
 

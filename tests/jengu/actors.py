@@ -28,6 +28,19 @@ def record(key: str) -> None:
     _note(key)
 
 
+@event_actor("TestUpstream", queue="compose")
+def upstream(key: str, seconds: float = 0.0) -> None:
+    """A first pipeline stage (e.g. composing) that takes `seconds`."""
+    time.sleep(seconds)
+    get_redis().rpush(key, "upstream")
+
+
+@event_actor("TestDownstream", queue="send")
+def downstream(key: str) -> None:
+    """A later pipeline stage (e.g. sending)."""
+    get_redis().rpush(key, "downstream")
+
+
 @event_actor("TestChain", queue="track")
 def chain(key: str, depth: int) -> None:
     _note(key)

@@ -80,3 +80,52 @@ def test_recording_with_redis_down_does_not_raise(settings, caplog):
     finally:
         metrics._client = None
     assert "metric emails_sent not recorded" in caplog.text
+
+
+def _totals() -> dict[str, int]:
+    from jengu.metrics import redis_client
+
+    return {k.decode(): int(v) for k, v in redis_client().hgetall("jengu:metrics:total").items()}
+
+
+def test_a_buffering_process_writes_its_sums_only_when_flushed():
+    from jengu.metrics import metrics_buffer_start, metrics_buffer_stop
+
+    buffer = metrics_buffer_start(interval=60)
+    try:
+        count("emails_sent", inbox_id=3)
+        count("emails_sent", 2, inbox_id=3)
+        observe("email_send_seconds", 0.5, inbox_id=3)
+        observe("email_send_seconds", 1.5, inbox_id=3)
+        assert "emails_sent|inbox_id=3" not in _totals()
+        assert not buffer.due()
+
+        buffer.flush()
+
+        assert _totals()["emails_sent|inbox_id=3"] == 3
+        today = timezone.localdate()
+        series = day_series([today])[today]
+        assert series.total("emails_sent", inbox_id="3") == 3
+        assert series.mean_seconds("email_send_seconds", inbox_id="3") == 1.0
+        count("emails_sent", inbox_id=3)
+    finally:
+        metrics_buffer_stop()
+    # The last stop writes what is left; later calls write at once again.
+    assert _totals()["emails_sent|inbox_id=3"] == 4
+    count("emails_sent", inbox_id=3)
+    assert _totals()["emails_sent|inbox_id=3"] == 5
+
+
+def test_a_failed_flush_is_logged_and_does_not_raise(settings, caplog):
+    from jengu import metrics
+
+    buffer = metrics.metrics_buffer_start(interval=60)
+    try:
+        count("emails_sent", inbox_id=4)
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"
+        metrics._client = None
+        buffer.flush()
+    finally:
+        metrics.metrics_buffer_stop()
+        metrics._client = None
+    assert "metric series not recorded" in caplog.text
