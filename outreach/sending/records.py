@@ -82,7 +82,15 @@ def message_record_sent(
     if not updated:
         return False
     if message.enrollment_id and message.step is not None:
-        enrollment_advance(enrollment_id=message.enrollment_id, step=message.step, sent_at=sent_at)
+        advanced = enrollment_advance(
+            enrollment_id=message.enrollment_id, step=message.step, sent_at=sent_at
+        )
+        if not advanced:
+            # A late record (the sequence moved on meanwhile) still marks the
+            # enrollment as having sent: the sender looks for a thread only then.
+            Enrollment.objects.filter(pk=message.enrollment_id, last_sent_at__isnull=True).update(
+                last_sent_at=sent_at
+            )
     if message.inbox_id:
         Inbox.objects.filter(pk=message.inbox_id).update(last_sent_at=sent_at)
     prospect = message.prospect

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from jengu.metrics import timed
@@ -85,22 +84,28 @@ def message_send(*, message: EmailMessage) -> SendResult:
 
 
 def _load(message_pk: int) -> EmailMessage:
-    """The message with everything the send reads, in one query.
+    """The message with everything the send reads.
 
     `previous_inbox_id` / `previous_message_id`: inbox and Message-ID of this
     sequence's latest sent step. Follow-ups keep that sender and thread under it.
+    An enrollment that never sent (`last_sent_at` unset) has none: its first
+    step is the common case and skips the lookup.
     """
-    previous = EmailMessage.objects.filter(
-        enrollment_id=OuterRef("enrollment_id"), status=Status.SENT, step__lt=OuterRef("step")
-    ).order_by("-step")
-    return (
-        EmailMessage.objects.select_related("prospect", "enrollment", "campaign", "inbox")
-        .annotate(
-            previous_inbox_id=Subquery(previous.values("inbox_id")[:1]),
-            previous_message_id=Subquery(previous.values("message_id")[:1]),
-        )
-        .get(pk=message_pk)
+    message = EmailMessage.objects.select_related("prospect", "enrollment", "campaign").get(
+        pk=message_pk
     )
+    previous = None
+    if message.enrollment and message.enrollment.last_sent_at is not None:
+        previous = (
+            EmailMessage.objects.filter(
+                enrollment_id=message.enrollment_id, status=Status.SENT, step__lt=message.step
+            )
+            .order_by("-step")
+            .values_list("inbox_id", "message_id")
+            .first()
+        )
+    message.previous_inbox_id, message.previous_message_id = previous or (None, None)
+    return message
 
 
 def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:

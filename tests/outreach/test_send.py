@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.models import Campaign, EmailStatus, Enrollment, Stage
 from outreach.models import EmailMessage, Suppression
+from outreach.sending.records import message_record_sent
 from outreach.sending.services import message_send
 from outreach.suppression import suppression_add
 from tests.outreach.sending_fixtures import (
@@ -64,6 +65,30 @@ def test_success_advances_the_sequence_from_the_send_time(smtp_sink):
     assert enrollment.next_send_at == message.sent_at + timedelta(days=3)
     assert enrollment.last_sent_at == message.sent_at
     assert enrollment.prospect.__class__.objects.get(pk=enrollment.prospect_id).stage == "contacted"
+
+
+def test_a_follow_up_threads_under_a_send_recorded_after_the_sequence_moved_on(smtp_sink):
+    # An uncertain first step settled as sent once the sequence had moved on: the
+    # record does not move it again, yet the follow-up still continues its thread.
+    inbox = make_inbox(smtp_sink)
+    campaign = make_campaign([inbox, make_inbox(smtp_sink)], steps=(0, 0, 0))
+    enrollment = make_enrollment(campaign)
+    first = queue_message(enrollment)
+    EmailMessage.objects.filter(pk=first.pk).update(
+        status=Status.SENDING, inbox=inbox, message_id="<first@sender.example>"
+    )
+    Enrollment.objects.filter(pk=enrollment.pk).update(current_step=2)
+    first.refresh_from_db()
+    message_record_sent(message=first, sent_at=timezone.now())
+    enrollment.refresh_from_db()
+    assert enrollment.current_step == 2 and enrollment.last_sent_at is not None
+
+    follow_up = queue_message(enrollment, step=2)
+    assert message_send(message=follow_up).status == "sent"
+
+    follow_up.refresh_from_db()
+    assert follow_up.in_reply_to == "<first@sender.example>"
+    assert follow_up.inbox_id == inbox.pk
 
 
 def test_the_last_step_finishes_the_enrollment(smtp_sink):

@@ -18,10 +18,11 @@ from tests.outreach.sending_fixtures import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sending_settings")]
 
 # load, suppression, inboxes, fence, sent, enrollment, inbox; the first step adds
-# the stage change (lock, history row, update, webhooks) and EmailSent's log row and
-# webhooks lookup come with every send.
+# the stage change (lock, history row, update, webhooks), a follow-up the lookup of
+# the thread it continues, and EmailSent's log row and webhooks lookup come with
+# every send.
 FIRST_STEP_MAX = 13
-FOLLOW_UP_MAX = 9
+FOLLOW_UP_MAX = 10
 
 
 def statements(context: CaptureQueriesContext) -> list[str]:
