@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import connection
 
+from jengu.health import workers_alive
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # A silent worker's messages are requeued after 1 s (maintenance on every command),
@@ -65,3 +67,16 @@ def worker_processes(
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def worker_booted(process: subprocess.Popen) -> bool:
+    """True once the worker `dramatiq` forked from `process` beats (it has booted)."""
+    return any(_process_group(beat.pid) == process.pid for beat in workers_alive())
+
+
+def _process_group(pid: int) -> int | None:
+    # `start()` gives each `dramatiq` its own session: its workers share its group id.
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None

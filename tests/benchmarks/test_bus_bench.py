@@ -34,9 +34,8 @@ from jengu.bus.log_buffer import EventLogBuffer
 from jengu.events import services
 from jengu.events.log_writer import events_write
 from jengu.events.models import Event
-from jengu.health import workers_alive
 from jengu.redis_helpers import CircuitBreaker, TokenBucket
-from tests.worker_processes import worker_processes
+from tests.worker_processes import worker_booted, worker_processes
 
 from .bus_actors import bench_plain
 from .report import print_table
@@ -228,18 +227,6 @@ def test_redis_helper_ops_per_second(db: None) -> None:
     print_table("Redis helpers (one process)", header, rows)
 
 
-def _worker_ready(main_pid: int) -> bool:
-    # The beat comes from the process `dramatiq` forks; it runs in the main process's group.
-    return any(_process_group(beat.pid) == main_pid for beat in workers_alive())
-
-
-def _process_group(pid: int) -> int | None:
-    try:
-        return os.getpgid(pid)
-    except ProcessLookupError:
-        return None
-
-
 def _pipelined_seconds(send: Callable[[int], object], done: Callable[[], bool]) -> float:
     started = time.perf_counter()
     for n in range(EVENTS):
@@ -268,7 +255,7 @@ def test_end_to_end_with_a_worker_process(broker: dramatiq.Broker, tmp_path) -> 
     ) as start:
         worker = start()
         deadline = time.monotonic() + 60
-        while not _worker_ready(worker.pid):
+        while not worker_booted(worker):
             assert time.monotonic() < deadline, "the worker process did not start"
             time.sleep(0.1)
         bus_seconds = _pipelined_seconds(
