@@ -35,7 +35,7 @@ from jengu.events import services
 from jengu.events.log_writer import events_write
 from jengu.events.models import Event
 from jengu.redis_helpers import CircuitBreaker, TokenBucket
-from tests.worker_processes import worker_booted, worker_processes
+from tests.worker_processes import DEPLOYED_ENV, worker_booted, worker_processes
 
 from .bus_actors import bench_plain
 from .report import print_table
@@ -239,19 +239,12 @@ def _pipelined_seconds(send: Callable[[int], object], done: Callable[[], bool]) 
 def test_end_to_end_with_a_worker_process(broker: dramatiq.Broker, tmp_path) -> None:
     load_before = _load()
     succeeded = Event.objects.filter(type="BenchNoop", status=Event.Status.SUCCEEDED)
-    # Deployed defaults, not the test suite's fast crash recovery; idle queues are
-    # polled every 100 ms as in docker-compose.yml and `make run`.
-    env = {
-        "DRAMATIQ_HEARTBEAT_TIMEOUT_MS": "30000",
-        "DRAMATIQ_MAINTENANCE_CHANCE": "10000",
-        "dramatiq_worker_timeout": "100",
-    }
     with worker_processes(
         log_dir=tmp_path,
         modules=["tests.benchmarks.bus_actors"],
         queues=["track"],
         threads=THREADS,
-        env=env,
+        env=DEPLOYED_ENV,
     ) as start:
         worker = start()
         deadline = time.monotonic() + 60

@@ -31,7 +31,7 @@ from tests.outreach.sending_fixtures import (  # noqa: F401 - fixture
     make_inbox,
     sending_state_clean,
 )
-from tests.worker_processes import worker_booted, worker_processes
+from tests.worker_processes import DEPLOYED_ENV, worker_booted, worker_processes
 
 EMAILS = 400
 THREADS = 8
@@ -41,13 +41,6 @@ SENDING_ENV = {
     "SEND_PACING_JITTER_SECONDS": "0",
     "SEND_MAX_PER_DOMAIN_PER_DAY": "1000",
     "LOG_LEVEL": "WARNING",
-}
-# Deployed defaults, not the test suite's fast crash recovery; idle queues are
-# polled every 100 ms as in docker-compose.yml and `make run`.
-DEPLOYED_ENV = {
-    "DRAMATIQ_HEARTBEAT_TIMEOUT_MS": "30000",
-    "DRAMATIQ_MAINTENANCE_CHANCE": "10000",
-    "dramatiq_worker_timeout": "100",
 }
 
 
