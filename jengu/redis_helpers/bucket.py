@@ -8,17 +8,20 @@ from .client import get_redis, key
 
 # Refill by elapsed Redis time, then take `n` if there are enough tokens.
 # Returns {granted (0/1), seconds until `n` tokens will be there}. Clocks of the
-# callers never matter: only the Redis server's TIME is used.
+# callers never matter: only the Redis server's TIME is used. The time is kept as
+# TIME's own two integers: Lua's tostring() keeps 14 digits, which rounds an epoch
+# timestamp to 0.1 ms, and under many calls a second the rounding added refill.
 _TAKE = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'sec', 'usec')
 local tokens = tonumber(state[1]) or capacity
-local ts = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+if state[2] and state[3] then
+  local elapsed = (tonumber(t[1]) - tonumber(state[2])) + (tonumber(t[2]) - tonumber(state[3])) / 1000000
+  tokens = math.min(capacity, tokens + math.max(0, elapsed) * rate)
+end
 local granted = 0
 local wait = 0
 if tokens >= n then
@@ -27,7 +30,7 @@ if tokens >= n then
 else
   wait = (n - tokens) / rate
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'sec', t[1], 'usec', t[2])
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
 return {granted, tostring(wait)}
 """
