@@ -19,7 +19,8 @@ local t = redis.call('TIME')
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'sec', 'usec')
 local tokens = tonumber(state[1]) or capacity
 if state[2] and state[3] then
-  local elapsed = (tonumber(t[1]) - tonumber(state[2])) + (tonumber(t[2]) - tonumber(state[3])) / 1000000
+  local elapsed = tonumber(t[1]) - tonumber(state[2])
+  elapsed = elapsed + (tonumber(t[2]) - tonumber(state[3])) / 1000000
   tokens = math.min(capacity, tokens + math.max(0, elapsed) * rate)
 end
 local granted = 0
