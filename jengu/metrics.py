@@ -9,8 +9,8 @@ numbers from the same hashes (one HGETALL per day, no table scans).
 Recording is best effort: a Redis outage logs a warning and never breaks the
 caller (an e-mail that was sent must not fail because a counter could not move).
 Worker processes sum their numbers in memory and write them every
-`METRICS_FLUSH_SECONDS` and whenever they go idle (`MetricsBuffer`); every
-other process writes at once.
+`METRICS_FLUSH_SECONDS` (a thread) and whenever they go idle (`MetricsBuffer`);
+every other process writes at once.
 """
 
 from __future__ import annotations
@@ -107,8 +107,7 @@ def observe(name: str, seconds: float, **labels: object) -> None:
 
 def _record(name: str, increments: list[Increment]) -> None:
     buffer = _buffer
-    if buffer is not None:
-        buffer.add(increments)
+    if buffer is not None and buffer.add(increments):
         return
     try:
         _write(increments)
@@ -132,39 +131,57 @@ def _write(increments: Iterable[Increment]) -> None:
 
 
 class MetricsBuffer:
-    """Sums a busy process's increments in memory; `flush()` writes them in one pipeline.
+    """Sums a busy process's increments in memory and writes them in one pipeline
+    every `interval` seconds (a daemon thread) and on `flush()`.
 
     A worker records a handful of numbers per event: written one by one they
     cost more Redis round trips than the event itself. `/metrics` and the
-    dashboard lag by at most one flush period.
+    dashboard lag by at most one interval.
     """
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._sums: dict[tuple[str, str], int | float] = defaultdict(int)
         self._lock = threading.Lock()
-        self._last_flush = time.monotonic()
+        self._closed = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="metrics-flusher", daemon=True)
 
-    def add(self, increments: Iterable[Increment]) -> None:
+    def add(self, increments: Iterable[Increment]) -> bool:
+        """Sum `increments`; False once the buffer is closed (the caller writes them)."""
         with self._lock:
+            if self._closed:
+                return False
             for key, field_name, amount in increments:
                 self._sums[key, field_name] += amount
-
-    def due(self) -> bool:
-        return time.monotonic() - self._last_flush >= self.interval
+            return True
 
     def flush(self) -> None:
         """Write what was summed; on a Redis error it is dropped with a warning, as a
         direct write's would be (counters are best effort)."""
         with self._lock:
             taken, self._sums = self._sums, defaultdict(int)
-            self._last_flush = time.monotonic()
         if not taken:
             return
         try:
             _write((key, field_name, amount) for (key, field_name), amount in taken.items())
         except redis.RedisError as exc:
             log.warning("%d metric series not recorded: %s", len(taken), exc)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread and write what is left; later increments are not taken."""
+        self._stop.set()
+        self._thread.join()
+        with self._lock:
+            self._closed = True
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.flush()
 
 
 _buffer: MetricsBuffer | None = None
@@ -174,11 +191,12 @@ _buffer_lock = threading.Lock()
 
 def metrics_buffer_start(interval: float) -> MetricsBuffer:
     """From now on this process's `count`/`observe` are summed in memory (a worker's
-    boot); the caller flushes. Nested starts share one buffer."""
+    boot). Nested starts share one buffer."""
     global _buffer, _buffer_users
     with _buffer_lock:
         if _buffer is None:
             _buffer = MetricsBuffer(interval)
+            _buffer.start()
         _buffer_users += 1
         return _buffer
 
@@ -192,7 +210,7 @@ def metrics_buffer_stop() -> None:
         if _buffer_users > 0 or _buffer is None:
             return
         buffer, _buffer = _buffer, None
-    buffer.flush()
+    buffer.close()
 
 
 class timed:  # noqa: N801 - used like a function: `with timed("ai_call_seconds", ...)`

@@ -72,9 +72,10 @@ class EventMetrics(Middleware):
     """Counts every processed message by queue, actor and outcome, and times it.
 
     While a worker runs, the process's metrics are summed in memory
-    (`MetricsBuffer`) and written after a message once the flush period has
-    passed or the worker has nothing left to do, so the numbers are current as
-    soon as the work is done.
+    (`MetricsBuffer`, written every `METRICS_FLUSH_SECONDS`) and written as soon
+    as the worker has nothing left to do, so the numbers are current once the
+    work is done. The buffer closes after the worker threads have stopped, so
+    the last messages' numbers are in its final write.
     """
 
     def __init__(self) -> None:
@@ -88,7 +89,7 @@ class EventMetrics(Middleware):
             self._workers.append(worker)
         self._buffer = metrics_buffer_start(settings.METRICS_FLUSH_SECONDS)
 
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         with self._lock:
             self._workers.remove(worker)
         metrics_buffer_stop()
@@ -107,24 +108,22 @@ class EventMetrics(Middleware):
         started = self._finished(message)
         if started is not None:
             observe("event_seconds", time.monotonic() - started, **labels)
-        self._flush_if_due()
+        self._flush_if_idle()
 
     def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
         self._finished(message)
         count(
             "events_processed", outcome="skipped", queue=message.queue_name, type=message.actor_name
         )
-        self._flush_if_due()
+        self._flush_if_idle()
 
     def _finished(self, message) -> float | None:
         with self._lock:
             return self._started.pop(message.message_id, None)
 
-    def _flush_if_due(self) -> None:
-        buffer = self._buffer
-        if buffer is None:
-            return
+    def _flush_if_idle(self) -> None:
         with self._lock:
             idle = not self._started and all(w.work_queue.empty() for w in self._workers)
-        if idle or buffer.due():
+        buffer = self._buffer
+        if idle and buffer is not None:
             buffer.flush()

@@ -16,7 +16,8 @@ class RetryPolicy:
     max_backoff: int = 60000  # ms
     # Order in a worker's local work queue (lower runs first). Later stages of the
     # pipeline go first: a composed e-mail is sent, and a reply stops its sequence,
-    # before the worker starts composing the next batch.
+    # before the worker starts composing the next batch (earlier stages wait while
+    # later ones have work: that is the point).
     priority: int = 50
 
     def actor_options(self) -> dict[str, int | str]:
@@ -37,8 +38,10 @@ POLICIES: dict[str, RetryPolicy] = {
     "send": RetryPolicy(2, "linear", min_backoff=10000, priority=20),
     "reply": RetryPolicy(1, "none", priority=10),
     "track": RetryPolicy(3, "exponential", priority=30),
-    # Cron fires again soon anyway; one quick retry covers a blip.
-    "scheduled": RetryPolicy(1, "exponential", min_backoff=5000, priority=70),
+    # Cron fires again soon anyway; one quick retry covers a blip. Its ticks go first:
+    # they are cheap and few, and some must not wait behind a backlog (reply polling
+    # stops sequences, the sweeper, the system watch that raises alerts).
+    "scheduled": RetryPolicy(1, "exponential", min_backoff=5000, priority=0),
 }
 
 QUEUES: tuple[str, ...] = tuple(POLICIES)

@@ -31,6 +31,7 @@ def record(key: str) -> None:
 @event_actor("TestUpstream", queue="compose")
 def upstream(key: str, seconds: float = 0.0) -> None:
     """A first pipeline stage (e.g. composing) that takes `seconds`."""
+    get_redis().rpush(f"{key}:started", "upstream")
     time.sleep(seconds)
     get_redis().rpush(key, "upstream")
 

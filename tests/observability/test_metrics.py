@@ -98,7 +98,6 @@ def test_a_buffering_process_writes_its_sums_only_when_flushed():
         observe("email_send_seconds", 0.5, inbox_id=3)
         observe("email_send_seconds", 1.5, inbox_id=3)
         assert "emails_sent|inbox_id=3" not in _totals()
-        assert not buffer.due()
 
         buffer.flush()
 
@@ -129,3 +128,20 @@ def test_a_failed_flush_is_logged_and_does_not_raise(settings, caplog):
         metrics.metrics_buffer_stop()
         metrics._client = None
     assert "metric series not recorded" in caplog.text
+
+
+def test_a_buffering_process_writes_its_sums_every_interval_by_itself():
+    import time
+
+    from jengu.metrics import metrics_buffer_start, metrics_buffer_stop
+
+    metrics_buffer_start(interval=0.05)
+    try:
+        count("emails_sent", inbox_id=5)
+        deadline = time.monotonic() + 5
+        while "emails_sent|inbox_id=5" not in _totals():
+            assert time.monotonic() < deadline, "the flusher thread did not write"
+            time.sleep(0.01)
+    finally:
+        metrics_buffer_stop()
+    assert _totals()["emails_sent|inbox_id=5"] == 1

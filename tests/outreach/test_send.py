@@ -289,3 +289,26 @@ def test_follow_ups_use_the_inbox_that_sent_the_first_step(smtp_sink):
     second = message_send(message=queue_message(enrollment, step=2))
 
     assert second.inbox_id == first.inbox_id
+
+
+def test_the_backfill_gives_enrollments_that_sent_their_last_send_time(smtp_sink):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    backfill = import_module("outreach.migrations.0005_enrollment_last_sent_at_backfill")
+    campaign = make_campaign([make_inbox(smtp_sink)], steps=(0, 0, 0))
+    sent_one, never_sent = make_enrollment(campaign), make_enrollment(campaign)
+    earlier, later = timezone.now() - timedelta(days=3), timezone.now() - timedelta(days=1)
+    for step, sent_at in ((1, earlier), (2, later)):
+        message = queue_message(sent_one, step=step)
+        EmailMessage.objects.filter(pk=message.pk).update(status=Status.SENT, sent_at=sent_at)
+    queue_message(never_sent)
+    Enrollment.objects.update(last_sent_at=None)
+
+    backfill.last_sent_at_backfill(apps, None)
+
+    sent_one.refresh_from_db()
+    never_sent.refresh_from_db()
+    assert sent_one.last_sent_at == later
+    assert never_sent.last_sent_at is None
