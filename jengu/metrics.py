@@ -78,7 +78,7 @@ def daily_key(day: date) -> str:
     return f"{DAILY_PREFIX}{day.isoformat()}"
 
 
-# One recorded change: add `amount` to field `field` of Redis hash `key`.
+# One recorded change: add `amount` to field `field_name` of Redis hash `key`.
 Increment = tuple[str, str, int | float]
 
 
