@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
 from django.urls import reverse
 
 from crm.models import Campaign, Enrollment, Inbox, Stage
@@ -53,22 +54,14 @@ def test_prospect_change_page_shows_inlines(staff):
     assert "Spring" in response.content.decode()
 
 
-def test_inbox_password_is_never_rendered_and_blank_keeps_it(staff):
-    inbox = InboxFactory(smtp_password="s3cret-value")
-    url = reverse("admin:crm_inbox_change", args=[inbox.pk])
-
-    page = staff.get(url).content.decode()
-    assert "s3cret-value" not in page
-
-    form = {
-        "email": inbox.email,
-        "display_name": "Renamed",
+def inbox_form(**fields: str) -> dict[str, str]:
+    """The inbox admin form's POST data: a valid SMTP inbox, `fields` on top."""
+    return {
         "transport": "smtp",
         "active": "on",
         "smtp_host": "127.0.0.1",
         "smtp_port": "2525",
         "smtp_security": "none",
-        "smtp_password": "",
         "imap_port": "993",
         "imap_security": "tls",
         "imap_folder": "INBOX",
@@ -76,7 +69,18 @@ def test_inbox_password_is_never_rendered_and_blank_keeps_it(staff):
         "warmup_start": "2026-01-01",
         "warmup_ramp": "[5, 10]",
         "min_gap_seconds": "60",
+        **fields,
     }
+
+
+def test_inbox_password_is_never_rendered_and_blank_keeps_it(staff):
+    inbox = InboxFactory(smtp_password="s3cret-value")
+    url = reverse("admin:crm_inbox_change", args=[inbox.pk])
+
+    page = staff.get(url).content.decode()
+    assert "s3cret-value" not in page
+
+    form = inbox_form(email=inbox.email, display_name="Renamed", smtp_password="")
     response = staff.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     inbox.refresh_from_db()
@@ -160,25 +164,13 @@ def test_a_big_filtered_list_is_counted_from_the_query_plan(staff, django_assert
 def test_inbox_add_form_stores_the_password_encrypted_and_never_shows_it(staff):
     url = reverse("admin:crm_inbox_add")
     assert staff.get(url).status_code == 200
-    form = {
-        "email": "new@jengu.example",
-        "transport": "smtp",
-        "active": "on",
-        "smtp_host": "127.0.0.1",
-        "smtp_port": "2525",
-        "smtp_security": "none",
-        "smtp_password": "fresh-secret",
-        "imap_port": "993",
-        "imap_security": "tls",
-        "imap_folder": "INBOX",
-        "daily_limit": "30",
-        "warmup_start": "2026-01-01",
-        "warmup_ramp": "[5]",
-        "min_gap_seconds": "60",
-    }
+    form = inbox_form(email="new@jengu.example", smtp_password="fresh-secret")
     response = staff.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     inbox = Inbox.objects.get(email="new@jengu.example")
     assert inbox.smtp_password == "fresh-secret"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT smtp_password FROM crm_inbox WHERE id = %s", [inbox.pk])
+        assert "fresh-secret" not in cursor.fetchone()[0]
     change_page = staff.get(reverse("admin:crm_inbox_change", args=[inbox.pk]))
     assert "fresh-secret" not in change_page.content.decode()
