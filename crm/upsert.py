@@ -57,9 +57,7 @@ HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 # The common shapes that need no full parsing. Everything these accept, the
 # slow path (Django's `validate_email`, `urlsplit`) accepts alike; anything else
 # goes down the slow path. Both run once per row of a 100k-row import.
-PLAIN_EMAIL = re.compile(
-    r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
-)
+PLAIN_EMAIL = re.compile(rf"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@{HOSTNAME.pattern}")
 PLAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(?:/[!-~]*)?")
 EMAIL_STATUSES = frozenset(EmailStatus.values)
 
