@@ -39,17 +39,8 @@ COLUMNS = (
     "finished_at",
 )
 # Identity and creation time stay as first written (by emit); the rest is state.
-UPDATED = (
-    "queue",
-    "actor",
-    "status",
-    "payload",
-    "attempts",
-    "duration_ms",
-    "error",
-    "started_at",
-    "finished_at",
-)
+KEPT = frozenset({"event_id", "trace_id", "parent_id", "type", "source", "created_at"})
+UPDATED = tuple(column for column in COLUMNS if column not in KEPT)
 # Typed placeholders: the VALUES list is read as a table, so NULLs need a type.
 PLACEHOLDERS = (
     "(%s::uuid, %s::uuid, %s::uuid, %s, %s, %s, %s, %s, %s::jsonb, %s::integer,"
