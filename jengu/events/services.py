@@ -108,23 +108,6 @@ def event_outcome_row(
     return row
 
 
-def event_record_started(*, processing: Processing, payload: dict[str, Any]) -> None:
-    events_write(rows=[event_started_row(processing=processing, payload=payload)])
-
-
-def event_record_outcome(
-    *,
-    processing: Processing,
-    payload: dict[str, Any],
-    exception: BaseException | None,
-    final: bool,
-) -> None:
-    row = event_outcome_row(
-        processing=processing, payload=payload, exception=exception, final=final
-    )
-    events_write(rows=[row])
-
-
 def event_record_notice(
     *, event_type: str, payload: dict[str, Any], source: str = "system"
 ) -> Event:
