@@ -84,28 +84,9 @@ def message_send(*, message: EmailMessage) -> SendResult:
 
 
 def _load(message_pk: int) -> EmailMessage:
-    """The message with everything the send reads.
-
-    `previous_inbox_id` / `previous_message_id`: inbox and Message-ID of this
-    sequence's latest sent step. Follow-ups keep that sender and thread under it.
-    An enrollment that never sent (`last_sent_at` unset) has none: its first
-    step is the common case and skips the lookup.
-    """
-    message = EmailMessage.objects.select_related("prospect", "enrollment", "campaign").get(
+    return EmailMessage.objects.select_related("prospect", "enrollment", "campaign").get(
         pk=message_pk
     )
-    previous = None
-    if message.enrollment and message.enrollment.last_sent_at is not None:
-        previous = (
-            EmailMessage.objects.filter(
-                enrollment_id=message.enrollment_id, status=Status.SENT, step__lt=message.step
-            )
-            .order_by("-step")
-            .values_list("inbox_id", "message_id")
-            .first()
-        )
-    message.previous_inbox_id, message.previous_message_id = previous or (None, None)
-    return message
 
 
 def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:
@@ -134,11 +115,31 @@ def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:
     return result
 
 
+def _previous_sent(message: EmailMessage) -> tuple[int | None, str]:
+    """Inbox and Message-ID of this sequence's latest sent step.
+
+    Follow-ups keep that sender and thread under its Message-ID. An enrollment
+    that never sent (`last_sent_at` unset) has none: its first step is the
+    common case and skips the lookup.
+    """
+    if message.enrollment is None or message.enrollment.last_sent_at is None:
+        return None, ""
+    previous = (
+        EmailMessage.objects.filter(
+            enrollment_id=message.enrollment_id, status=Status.SENT, step__lt=message.step
+        )
+        .order_by("-step")
+        .values_list("inbox_id", "message_id")
+        .first()
+    )
+    return previous or (None, "")
+
+
 def _send_through_inboxes(message: EmailMessage, lock: ProspectLock) -> SendResult:
     """Try inboxes in rotation order until one takes the message or none is left."""
     failed: list[int] = []
     fenced = False
-    prefer, thread_id = message.previous_inbox_id, message.previous_message_id
+    prefer, thread_id = _previous_sent(message)
     if thread_id and not message.in_reply_to:
         message.in_reply_to = thread_id
     while True:
