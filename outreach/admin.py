@@ -44,7 +44,7 @@ class EmailMessageAdmin(admin.ModelAdmin):
     def _resolve_uncertain(self, request: HttpRequest, queryset: QuerySet, delivered: bool) -> None:
         by = f"user:{request.user.get_username()}"
         done = skipped = 0
-        for message in queryset.select_related("inbox", "enrollment", "prospect", "campaign"):
+        for message in queryset.select_related("inbox", "prospect"):
             if message_resolve_uncertain(message=message, delivered=delivered, by=by):
                 done += 1
             else:

@@ -119,9 +119,11 @@ def stuck_work_sweep() -> SweepReport:
     for pk in requeued:
         emit("SendEmail", {"message_id": pk})
     report.renudged += requeued
-    uncertain = EmailMessage.objects.filter(status=Status.UNCERTAIN).select_related(
-        "inbox", "enrollment", "prospect", "campaign"
-    )[:SWEEP_LIMIT]
+    uncertain = (
+        EmailMessage.objects.filter(status=Status.UNCERTAIN)
+        .select_related("inbox", "prospect")
+        .defer("body")[:SWEEP_LIMIT]
+    )
     for message in uncertain:
         if uncertain_resolve(message=message):
             report.resolved_sent.append(message.pk)
