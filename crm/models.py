@@ -61,6 +61,16 @@ class ProspectQuerySet(models.QuerySet):
             return self.none()
         return self.exclude(email="").filter(AnyOf(Lower("email"), wanted))
 
+    def searched(self, term: str) -> ProspectQuerySet:
+        """An e-mail address matches exactly, anything else is part of the business name.
+
+        Both are index lookups (LOWER(email), trigram on the name); a substring
+        search over several columns would scan 100k rows on every keystroke.
+        """
+        if "@" in term:
+            return self.with_emails([term])
+        return self.filter(business_name__icontains=term)
+
 
 class Prospect(models.Model):
     business_name = models.CharField(max_length=255)

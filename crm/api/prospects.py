@@ -51,19 +51,8 @@ def _filtered(filters: ProspectFilters) -> QuerySet[Prospect]:
         enrolled = Enrollment.objects.filter(campaign_id=filters.campaign)
         queryset = queryset.filter(pk__in=enrolled.values("prospect_id"))
     if filters.search:
-        queryset = _searched(queryset, filters.search.strip())
+        queryset = queryset.searched(filters.search.strip())
     return queryset
-
-
-def _searched(queryset: QuerySet[Prospect], term: str) -> QuerySet[Prospect]:
-    """An e-mail address matches exactly, anything else is part of the business name.
-
-    Both are index lookups (LOWER(email), trigram on the name); a substring
-    search over several columns would scan 100k rows on every keystroke.
-    """
-    if "@" in term:
-        return queryset.with_emails([term])
-    return queryset.filter(business_name__icontains=term)
 
 
 @router.get("", response=ProspectPage, summary="List prospects, newest first")

@@ -154,12 +154,7 @@ class ProspectFilters:
 def prospect_search(*, filters: ProspectFilters) -> QuerySet[Prospect]:
     qs = Prospect.objects.all()
     if filters.q:
-        # Index lookups only (LOWER(email) unique index, trigram on the name), as the
-        # API does: an OR over several ILIKE columns scans all rows on every search.
-        if "@" in filters.q:
-            qs = qs.with_emails([filters.q])
-        else:
-            qs = qs.filter(business_name__icontains=filters.q)
+        qs = qs.searched(filters.q)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
     if filters.email_status:

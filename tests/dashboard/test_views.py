@@ -81,6 +81,7 @@ def test_prospects_filter_by_stage_country_campaign_and_search(sales):
 
     assert names(stage="ready", country="pt") == ["Casa Azul"]
     assert names(q="casa") == ["Casa Verde", "Casa Azul"]
+    assert names(q=lisbon.email.upper()) == ["Casa Azul"]
     assert names(campaign=campaign.id) == ["Casa Azul"]
     assert names(stage="not-a-stage") == ["Casa Verde", "Maison Rose", "Casa Azul"]
 
