@@ -17,6 +17,7 @@ import redis
 from django.conf import settings
 from dramatiq.middleware import Middleware
 
+from jengu.bus.in_flight import InFlight
 from jengu.health import WORKERS_KEY
 from jengu.metrics import (
     MetricsBuffer,
@@ -79,24 +80,19 @@ class EventMetrics(Middleware):
     """
 
     def __init__(self) -> None:
-        self._started: dict[str, float] = {}
-        self._workers: list[dramatiq.Worker] = []
+        self._in_flight = InFlight()
         self._buffer: MetricsBuffer | None = None
-        self._lock = threading.Lock()
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        with self._lock:
-            self._workers.append(worker)
+        self._in_flight.add_worker(worker)
         self._buffer = metrics_buffer_start(settings.METRICS_FLUSH_SECONDS)
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        with self._lock:
-            self._workers.remove(worker)
+        self._in_flight.remove_worker(worker)
         metrics_buffer_stop()
 
     def before_process_message(self, broker: dramatiq.Broker, message) -> None:
-        with self._lock:
-            self._started[message.message_id] = time.monotonic()
+        self._in_flight.begin(message)
 
     def after_process_message(
         self, broker: dramatiq.Broker, message, *, result=None, exception=None
@@ -105,25 +101,19 @@ class EventMetrics(Middleware):
         outcome = "ok" if exception is None else "failed" if message.failed else "retried"
         labels = {"queue": message.queue_name, "type": message.actor_name}
         count("events_processed", outcome=outcome, **labels)
-        started = self._finished(message)
+        started = self._in_flight.end(message)
         if started is not None:
             observe("event_seconds", time.monotonic() - started, **labels)
         self._flush_if_idle()
 
     def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
-        self._finished(message)
+        self._in_flight.end(message)
         count(
             "events_processed", outcome="skipped", queue=message.queue_name, type=message.actor_name
         )
         self._flush_if_idle()
 
-    def _finished(self, message) -> float | None:
-        with self._lock:
-            return self._started.pop(message.message_id, None)
-
     def _flush_if_idle(self) -> None:
-        with self._lock:
-            idle = not self._started and all(w.work_queue.empty() for w in self._workers)
         buffer = self._buffer
-        if idle and buffer is not None:
+        if buffer is not None and self._in_flight.idle():
             buffer.flush()

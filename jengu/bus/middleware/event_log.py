@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import dramatiq
@@ -10,6 +9,7 @@ from django.conf import settings
 from dramatiq.middleware import Middleware
 
 from ..envelope import current_processing
+from ..in_flight import InFlight
 from ..log_buffer import EventLogBuffer
 
 
@@ -33,16 +33,14 @@ class EventLog(Middleware):
 
     def __init__(self) -> None:
         self.buffer = EventLogBuffer(_write)
-        self._in_flight: set[str] = set()
-        self._workers: list[dramatiq.Worker] = []
-        self._lock = threading.Lock()
+        self._in_flight = InFlight()
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._workers.append(worker)
+        self._in_flight.add_worker(worker)
         self.buffer.start(interval=settings.EVENT_LOG_FLUSH_SECONDS)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._workers.remove(worker)
+        self._in_flight.remove_worker(worker)
         self.buffer.stop()
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
@@ -51,8 +49,7 @@ class EventLog(Middleware):
             return
         from jengu.events.services import event_started_row
 
-        with self._lock:
-            self._in_flight.add(message.message_id)
+        self._in_flight.begin(message)
         # Due after one flush period: a short run's outcome replaces it unwritten.
         row = event_started_row(processing=processing, payload=message.kwargs)
         self.buffer.add(processing.envelope.event_id, row, delay=self.buffer.interval)
@@ -90,11 +87,8 @@ class EventLog(Middleware):
         self._finished(message)
 
     def _finished(self, message: Any) -> None:
-        with self._lock:
-            self._in_flight.discard(message.message_id)
-            idle = not self._in_flight
-        # Nothing runs or waits here: write now, so the log is current once the
-        # queue is drained (and before this last message is acknowledged). While
-        # messages wait, the flusher's batches are cheaper than a write per gap.
-        if idle and all(worker.work_queue.empty() for worker in self._workers):
+        self._in_flight.end(message)
+        # Write before this last message is acknowledged, so the log is current
+        # once the queue is drained.
+        if self._in_flight.idle():
             self.buffer.flush_quietly()
