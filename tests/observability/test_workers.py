@@ -33,7 +33,9 @@ def wait_until(condition, timeout: float = 10.0) -> bool:
 
 
 @pytest.fixture
-def worker():
+def worker(settings):
+    # No timed metrics flush during a test: the counts are written because the worker went idle.
+    settings.METRICS_FLUSH_SECONDS = 3600
     broker = dramatiq.get_broker()
     broker.flush_all()
     worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=2)
