@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -94,20 +93,6 @@ def webhooks_publish(*, event: str, data: dict[str, Any]) -> list[WebhookDeliver
         for delivery in deliveries:
             emit("DeliverWebhook", {"delivery_id": delivery.pk}, options=_retry_options())
     return deliveries
-
-
-def message_webhook_data(message: Any, *, sent_at: datetime) -> dict[str, Any]:
-    """The `data` of `email.*` events: which message, to whom, in which campaign step."""
-    return {
-        "message_id": message.pk,
-        "prospect_id": message.prospect_id,
-        "campaign_id": message.campaign_id,
-        "step": message.step,
-        "inbox_id": message.inbox_id,
-        "to": message.to_email,
-        "subject": message.subject,
-        "sent_at": sent_at.isoformat(),
-    }
 
 
 def _record_failure(delivery: WebhookDelivery, error: str, status: int | None = None) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm.models import CampaignStep, EmailStatus, Enrollment, Inbox, Prospect, Stage
 from crm.services import prospect_change_stage, stage_transition_allowed
-from jengu.apikeys.webhooks import message_webhook_data, webhooks_publish
+from jengu.apikeys.webhooks import webhooks_publish
 from jengu.bus import emit
 from outreach.models import EmailMessage, Suppression
 from outreach.suppression import suppression_add
@@ -63,6 +63,20 @@ def enrollment_advance(*, enrollment_id: int, step: int, sent_at: datetime) -> b
         return cursor.rowcount > 0
 
 
+def _webhook_data(message: EmailMessage, *, sent_at: datetime) -> dict[str, object]:
+    """The `data` of `email.*` events: which message, to whom, in which campaign step."""
+    return {
+        "message_id": message.pk,
+        "prospect_id": message.prospect_id,
+        "campaign_id": message.campaign_id,
+        "step": message.step,
+        "inbox_id": message.inbox_id,
+        "to": message.to_email,
+        "subject": message.subject,
+        "sent_at": sent_at.isoformat(),
+    }
+
+
 @transaction.atomic
 def message_record_sent(
     *, message: EmailMessage, sent_at: datetime, note: str = "", resolved_by: str = ""
@@ -102,7 +116,7 @@ def message_record_sent(
             reason="first e-mail sent",
         )
     emit("EmailSent", {"message_id": message.pk})
-    webhooks_publish(event="email.sent", data=message_webhook_data(message, sent_at=sent_at))
+    webhooks_publish(event="email.sent", data=_webhook_data(message, sent_at=sent_at))
     return True
 
 
@@ -127,7 +141,7 @@ def message_record_bounce(*, message: EmailMessage, detail: str) -> None:
         )
     if message.inbox_id:
         Inbox.objects.filter(pk=message.inbox_id).update(bounce_count=F("bounce_count") + 1)
-    webhooks_publish(event="email.bounced", data=message_webhook_data(message, sent_at=now))
+    webhooks_publish(event="email.bounced", data=_webhook_data(message, sent_at=now))
 
 
 @transaction.atomic
