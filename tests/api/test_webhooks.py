@@ -21,7 +21,7 @@ from jengu.apikeys.webhooks import (
 )
 from jengu.events.models import DeadLetter
 from outreach.models import EmailMessage
-from outreach.sending.records import message_record_sent
+from outreach.sending.records import message_record_bounce, message_record_sent
 from tests.factories import ProspectFactory
 from tests.fakes.webhook_receiver import WebhookReceiver
 
@@ -170,5 +170,20 @@ def test_a_recorded_send_publishes_email_sent(db) -> None:
     assert message_record_sent(message=message, sent_at=timezone.now())
     delivery = WebhookDelivery.objects.get()
     assert delivery.event == "email.sent"
+    assert delivery.payload["data"]["message_id"] == message.pk
+    assert delivery.payload["data"]["to"] == prospect.email
+
+
+def test_a_hard_bounce_publishes_email_bounced(db) -> None:
+    WebhookSubscription.objects.create(
+        url="http://127.0.0.1:9/x", events=["email.bounced"], secret=SECRET
+    )
+    prospect = ProspectFactory(stage="ready")
+    message = EmailMessage.objects.create(
+        direction="outbound", prospect=prospect, status="sending", to_email=prospect.email
+    )
+    message_record_bounce(message=message, detail="550 no such user")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "email.bounced"
     assert delivery.payload["data"]["message_id"] == message.pk
     assert delivery.payload["data"]["to"] == prospect.email
