@@ -7,6 +7,7 @@ import pytest
 from django.db import connections
 
 from crm.models import Inbox
+from jengu.redis_helpers import get_redis
 from outreach.models import EmailMessage
 from outreach.sending.services import message_send
 from outreach.sending.warmup import (
@@ -25,6 +26,12 @@ from tests.outreach.sending_fixtures import (
 )
 
 START = date(2025, 3, 1)
+
+
+def redis_loses_the_counters() -> None:
+    client = get_redis()
+    for key in client.scan_iter("jengu:count:sends:*"):
+        client.delete(key)
 
 
 def inbox(**fields) -> Inbox:
@@ -91,14 +98,11 @@ def test_sixteen_threads_sending_hold_the_cap_and_the_database_agrees(smtp_sink)
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("sending_settings")
 def test_a_lost_counter_is_rebuilt_from_the_database(smtp_sink):
-    from jengu.redis_helpers import get_redis
-
     box = make_inbox(smtp_sink, daily_limit=3)
     campaign = make_campaign([box])
     for _ in range(2):
         message_send(message=queue_message(make_enrollment(campaign)))
-    for key in get_redis().scan_iter("jengu:count:sends:*"):
-        get_redis().delete(key)  # Redis lost its data
+    redis_loses_the_counters()
 
     results = [message_send(message=queue_message(make_enrollment(campaign))) for _ in range(3)]
 
@@ -109,8 +113,6 @@ def test_a_lost_counter_is_rebuilt_from_the_database(smtp_sink):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("sending_settings")
 def test_lost_domain_counters_are_rebuilt_from_the_database(smtp_sink, settings):
-    from jengu.redis_helpers import get_redis
-
     settings.SEND_MAX_PER_DOMAIN_PER_DAY = 2
     campaign = make_campaign([make_inbox(smtp_sink)])
 
@@ -118,8 +120,7 @@ def test_lost_domain_counters_are_rebuilt_from_the_database(smtp_sink, settings)
         return message_send(message=queue_message(make_enrollment(campaign, email=address))).status
 
     assert [send_to("a@chain.example"), send_to("b@Chain.example")] == ["sent", "sent"]
-    for key in get_redis().scan_iter("jengu:count:sends:*"):
-        get_redis().delete(key)  # Redis lost its data (the day's seed marker included)
+    redis_loses_the_counters()  # the day's domain seed marker included
 
     assert send_to("c@chain.example") == "held"  # two already went there today
     assert [send_to("d@other.example"), send_to("e@other.example")] == ["sent", "sent"]
