@@ -13,7 +13,6 @@ from __future__ import annotations
 import email
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -32,7 +31,6 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: Message
-    received_at: float = field(default_factory=time.time)  # when the server took it
 
 
 @dataclass
