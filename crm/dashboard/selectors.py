@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from crm.models import Campaign, DailyStat, EmailStatus, Enrollment, Prospect, Stage
+from jengu.admin_utils import column_values_cached
 
 # The funnel shown on the overview, in order; a prospect counts in every step it
 # has reached (a won prospect was also contacted and replied).
@@ -28,7 +29,6 @@ FUNNEL = [
 ]
 CHART_METRICS = ("sent", "replied", "bounced")
 PAGE_SIZE = 50
-COUNTRY_CACHE_SECONDS = 300
 SUMMARY_CACHE_SECONDS = 15
 
 
@@ -200,13 +200,8 @@ def prospect_page(*, filters: ProspectFilters, before_id: int | None = None) -> 
 
 
 def country_choices() -> list[str]:
-    """Countries present, for the filter list; cached because DISTINCT reads every row."""
-
-    def distinct_countries() -> list[str]:
-        countries = Prospect.objects.exclude(country="").values_list("country", flat=True)
-        return list(countries.order_by("country").distinct())
-
-    return cache.get_or_set("dashboard:countries", distinct_countries, COUNTRY_CACHE_SECONDS)
+    """Countries present, for the filter list (the admin's country filter shares them)."""
+    return column_values_cached(model=Prospect, field="country")
 
 
 def campaign_choices() -> list[tuple[int, str]]:

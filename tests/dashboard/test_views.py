@@ -4,6 +4,10 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from crm.models import Stage
 from crm.services import prospect_change_stage
@@ -180,3 +184,17 @@ def test_overview_needs_human_lists_interested_before_other(sales):
     rows = sales.get("/").context["needs_human"]
 
     assert rows == [interested, other]
+
+
+def test_the_country_list_is_one_cached_read_shared_with_the_admin_filter(sales, admin_client):
+    cache.delete("admin-filter:crm.Prospect:country")  # filled by an earlier test
+    ProspectFactory(country="PT")
+    ProspectFactory(country="FR")
+    ProspectFactory(country="")
+
+    assert sales.get("/prospects/").context["countries"] == ["FR", "PT"]
+    with CaptureQueriesContext(connection) as captured:
+        admin_client.get(reverse("admin:crm_prospect_changelist"))
+
+    distinct = [query["sql"] for query in captured.captured_queries if "DISTINCT" in query["sql"]]
+    assert distinct and not any('"country"' in sql for sql in distinct)
