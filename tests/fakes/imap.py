@@ -1,8 +1,8 @@
 """A minimal IMAP4rev1 server on loopback, enough for imaplib polling.
 
-Supports CAPABILITY, LOGIN, SELECT/EXAMINE, UID SEARCH (UID ranges), SEARCH and
-UID SEARCH with `HEADER <name> <text>` (a case-insensitive substring, as RFC 3501
-says; the sender looks up Message-IDs in Sent with it), UID FETCH
+Supports CAPABILITY, LOGIN, SELECT/EXAMINE, UID SEARCH (UID ranges), SEARCH
+`HEADER <name> <text>` (a case-insensitive substring, as RFC 3501 says; the
+sender looks up Message-IDs in Sent with it), UID FETCH
 (BODY[] / BODY.PEEK[]), NOOP and LOGOUT. Folders hold (uid, raw bytes); UIDs only
 grow, as on a real server, and `renumber()` changes UIDVALIDITY.
 
@@ -145,7 +145,7 @@ class FakeImapServer:
                 elif command == "UID" and self.selected is not None:
                     self.uid(tag, args)
                 elif command == "SEARCH" and self.selected is not None:
-                    self.search_header(tag, args, by_uid=False)
+                    self.search_header(tag, args)
                 else:
                     self.send(f"{tag} BAD unsupported command\r\n")
                 return True
@@ -177,9 +177,7 @@ class FakeImapServer:
                 with fake._lock:
                     messages = list(self.selected.messages)
                 highest = max((uid for uid, _ in messages), default=0)
-                if sub.upper() == "SEARCH" and _header_criteria(rest):
-                    self.search_header(tag, rest, by_uid=True)
-                elif sub.upper() == "SEARCH":
+                if sub.upper() == "SEARCH":
                     spec = rest.split()[-1]
                     wanted = _uid_set(spec, highest)
                     found = [str(uid) for uid, _ in messages if uid in wanted]
@@ -195,7 +193,7 @@ class FakeImapServer:
                 else:
                     self.send(f"{tag} BAD unsupported UID command\r\n")
 
-            def search_header(self, tag: str, args: str, *, by_uid: bool) -> None:
+            def search_header(self, tag: str, args: str) -> None:
                 criteria = _header_criteria(args)
                 if criteria is None:
                     self.send(f"{tag} BAD only HEADER searches are supported\r\n")
@@ -203,8 +201,8 @@ class FakeImapServer:
                 with fake._lock:
                     messages = list(self.selected.messages)
                 found = [
-                    str(uid if by_uid else seq)
-                    for seq, (uid, raw) in enumerate(messages, start=1)
+                    str(seq)
+                    for seq, (_, raw) in enumerate(messages, start=1)
                     if _header_has(raw, *criteria)
                 ]
                 self.send(f"* SEARCH {' '.join(found)}\r\n{tag} OK SEARCH completed\r\n")
