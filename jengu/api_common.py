@@ -62,8 +62,10 @@ def keyset_page(queryset: QuerySet, *, page: PageQuery) -> dict[str, Any]:
     items = list(queryset.order_by("-pk")[: page.limit + 1])
     more = len(items) > page.limit
     items = items[: page.limit]
-    last = items[-1] if items else None
-    cursor = (last["id"] if isinstance(last, dict) else last.pk) if more and last else None
+    cursor = None
+    if more:  # the last item shown is the cursor; `.values()` rows are dicts
+        last = items[-1]
+        cursor = last["id"] if isinstance(last, dict) else last.pk
     return {"items": items, "next_cursor": cursor}
 
 
