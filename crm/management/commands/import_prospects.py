@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm.csv_import import ImportFileError, prospects_import_csv
-from crm.models import Campaign, Prospect
+from crm.models import Campaign, Prospect, Stage
 
 
 class Command(BaseCommand):
@@ -55,7 +55,8 @@ class Command(BaseCommand):
 
         queued = 0
         for start in range(0, len(prospect_ids), 1000):
-            new = Prospect.objects.filter(pk__in=prospect_ids[start : start + 1000], stage="new")
+            chunk = prospect_ids[start : start + 1000]
+            new = Prospect.objects.filter(pk__in=chunk, stage=Stage.NEW).only("id", "stage")
             queued += len(prospects_enqueue_enrichment(prospects=new).queued)
         return queued
 
