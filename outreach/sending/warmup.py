@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -61,21 +60,6 @@ def _counter() -> DailyCounter:
     return DailyCounter("sends:inbox")
 
 
-def counter_seed(
-    *, counter: DailyCounter, item: str | int, day: date, count_in_db: Callable[[], int]
-) -> None:
-    """Start a missing day counter from the database's count.
-
-    A counter is missing on a new day (then the database says 0) or after Redis
-    lost its data; seeding before every reserve keeps the cap honest in both
-    cases. `SET NX` means only the first seeder writes, before anyone increments.
-    """
-    redis_key = counter._key(item, day)  # the helper's own key layout
-    client = get_redis()
-    if not client.exists(redis_key):
-        client.set(redis_key, count_in_db(), nx=True, ex=counter.ttl_seconds)
-
-
 def _sends_on_day(day: date) -> models.QuerySet:
     """Outbound sends that took a slot on `day`: sent that day, or still in flight."""
     start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
@@ -83,11 +67,6 @@ def _sends_on_day(day: date) -> models.QuerySet:
     return EmailMessage.objects.filter(direction=EmailMessage.Direction.OUTBOUND).filter(
         models.Q(sent_at__gte=start) | in_flight
     )
-
-
-def _sends_on(day: date, **filters: object) -> Callable[[], int]:
-    """A deferred database count of outbound sends on `day` matching `filters`."""
-    return lambda: _sends_on_day(day).filter(**filters).count()
 
 
 def inbox_sent_today(*, inbox: Inbox, day: date | None = None) -> int:
@@ -100,12 +79,25 @@ def inbox_free_today(*, inbox: Inbox, day: date | None = None) -> int:
     return max(inbox_daily_cap(inbox=inbox, day=day) - inbox_sent_today(inbox=inbox, day=day), 0)
 
 
+def _inbox_counter_seed(*, counter: DailyCounter, inbox: Inbox, day: date) -> None:
+    """Start a missing day counter from the database's count.
+
+    A counter is missing on a new day (then the database says 0) or after Redis
+    lost its data; seeding before every reserve keeps the cap honest in both
+    cases. `SET NX` means only the first seeder writes, before anyone increments.
+    """
+    redis_key = counter._key(inbox.pk, day)  # the helper's own key layout
+    client = get_redis()
+    if not client.exists(redis_key):
+        count = _sends_on_day(day).filter(inbox=inbox).count()
+        client.set(redis_key, count, nx=True, ex=counter.ttl_seconds)
+
+
 def warmup_reserve(*, inbox: Inbox, day: date) -> bool:
     """Take one of today's slots; False when the inbox is at its cap."""
-    counter_seed(
-        counter=_counter(), item=inbox.pk, day=day, count_in_db=_sends_on(day, inbox=inbox)
-    )
-    return _counter().reserve(inbox.pk, inbox_daily_cap(inbox=inbox, day=day), day)
+    counter = _counter()
+    _inbox_counter_seed(counter=counter, inbox=inbox, day=day)
+    return counter.reserve(inbox.pk, inbox_daily_cap(inbox=inbox, day=day), day)
 
 
 def warmup_release(*, inbox: Inbox, day: date) -> None:
@@ -125,7 +117,7 @@ def _domain_counters_seed(*, counter: DailyCounter, day: date) -> None:
     Instead one grouped count per day, or after Redis lost its data, seeds them
     all; the marker then says "a missing counter means zero". Each domain counter
     is written with `SET NX` before anyone reserves on this day's marker, as in
-    `counter_seed`.
+    `_inbox_counter_seed`.
     """
     client = get_redis()
     marker = key("count", "sends:domain-seeded", day.isoformat())
