@@ -15,14 +15,18 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import LoopbackHTTPServer
 
 API_KEY = "mv-test-key"
 RESULT_CODES = {"ok": 1, "catch_all": 2, "unknown": 3, "error": 4, "disposable": 5, "invalid": 6}
 
 
-class FakeMillionVerifier:
+class FakeMillionVerifier(LoopbackHTTPServer):
+    path = ""
+
     def __init__(self) -> None:
         self.results: dict[str, str] = {}
         self.calls: list[str] = []
@@ -30,21 +34,11 @@ class FakeMillionVerifier:
         self.retry_after: str | None = None
         self.times: int | None = None
         self.released = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> FakeMillionVerifier:
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
+        super().__init__()
 
     def stop(self) -> None:
         self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     def behave(
         self, mode: str, *, retry_after: str | None = None, times: int | None = None

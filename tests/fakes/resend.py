@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.loopback import LoopbackHTTPServer
 
 
-class FakeResend:
+class FakeResend(LoopbackHTTPServer):
     def __init__(self, *, keys: set[str]) -> None:
         self.keys = keys
         self.fail: dict[str, tuple[int, str]] = {}
@@ -24,20 +26,7 @@ class FakeResend:
         self.sent: list[tuple[str, dict]] = []
         self.requests = 0
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def start(self) -> FakeResend:
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
 
     def answer(self, key: str, payload: dict) -> tuple[int, dict]:
         with self._lock:

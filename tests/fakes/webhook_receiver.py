@@ -9,30 +9,24 @@ receiver.got(2, timeout=10)      # wait for two requests
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.loopback import LoopbackHTTPServer
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackHTTPServer):
+    path = "/hooks/jengu"
+
     def __init__(self) -> None:
         self.answers: list[int | str] = []
         self.received: list[tuple[dict[str, str], bytes]] = []
         self._arrived = threading.Condition()
         self._release = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/jengu"
-
-    def start(self) -> WebhookReceiver:
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
+        super().__init__()
 
     def stop(self) -> None:
         self._release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     def got(self, count: int, timeout: float = 15.0) -> bool:
         with self._arrived:
