@@ -12,6 +12,7 @@ from django.utils import timezone
 from crm.models import Campaign, Enrollment, Prospect, Stage, StageChange
 from crm.upsert import UPSERT_FIELDS, RowError, natural_key, prospect_row_clean, prospects_upsert
 from jengu.apikeys.webhooks import webhooks_publish
+from jengu.sql import execute, fetch_row
 
 TERMINAL_STAGES = frozenset({Stage.UNSUBSCRIBED, Stage.BOUNCED})
 
@@ -47,6 +48,20 @@ def stage_transition_allowed(*, from_stage: str, to_stage: str) -> bool:
     return to_stage in ALLOWED_TRANSITIONS.get(from_stage, frozenset())
 
 
+# Plain SQL: a first e-mail moves its prospect, so this runs for most sends (jengu/sql.py).
+_LOCK_SQL = f"""
+SELECT stage, email, business_name FROM {Prospect._meta.db_table} WHERE id = %s FOR UPDATE
+"""  # noqa: S608 - table names from the models
+_MOVE_SQL = f"""
+WITH moved AS (
+    UPDATE {Prospect._meta.db_table} SET stage = %(to)s, updated_at = %(now)s WHERE id = %(id)s
+)
+INSERT INTO {StageChange._meta.db_table}
+    (prospect_id, from_stage, to_stage, changed_by, reason, created_at)
+VALUES (%(id)s, %(from)s, %(to)s, %(by)s, %(reason)s, %(now)s)
+"""  # noqa: S608 - table names from the models
+
+
 @transaction.atomic
 def prospect_change_stage(
     *, prospect: Prospect, to_stage: str, changed_by: str, reason: str = ""
@@ -56,20 +71,27 @@ def prospect_change_stage(
     Locks the row so two workers cannot both move the same prospect from a stale
     stage. Moving to the current stage is a no-op (redelivered events are common).
     """
-    locked = Prospect.objects.select_for_update().get(pk=prospect.pk)
+    row = fetch_row(_LOCK_SQL, [prospect.pk])
+    if row is None:
+        raise Prospect.DoesNotExist(f"prospect {prospect.pk} does not exist")
+    locked = Prospect(pk=prospect.pk, stage=row[0], email=row[1], business_name=row[2])
     if locked.stage == to_stage:
         prospect.stage = to_stage
         return prospect
     if not stage_transition_allowed(from_stage=locked.stage, to_stage=to_stage):
         raise InvalidStageTransition(f"{locked.stage} → {to_stage} is not allowed")
-    StageChange.objects.create(
-        prospect=locked,
-        from_stage=locked.stage,
-        to_stage=to_stage,
-        changed_by=changed_by[:128],
-        reason=reason[:500],
+    now = timezone.now()
+    execute(
+        _MOVE_SQL,
+        {
+            "id": locked.pk,
+            "from": locked.stage,
+            "to": to_stage,
+            "by": changed_by[:128],
+            "reason": reason[:500],
+            "now": now,
+        },
     )
-    Prospect.objects.filter(pk=locked.pk).update(stage=to_stage, updated_at=timezone.now())
     prospect.stage = to_stage
     _publish_stage_change(locked, to_stage=to_stage, changed_by=changed_by, reason=reason)
     return prospect

@@ -15,7 +15,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from crm.models import Campaign, CampaignStep, EmailStatus, Enrollment, Stage
+from crm.models import Campaign, CampaignStep, EmailStatus, Enrollment, Prospect, Stage
+from jengu.sql import execute, fetch_row, row_instances, select_list
 from outreach.ai.base import AIRequest
 from outreach.ai.gateway import ai_generate, ai_providers
 from outreach.ai.template import TemplateError, TemplateProvider, draft_render
@@ -31,6 +32,44 @@ TEMPLATE_ONLY_STRATEGY = "template"
 # conversation exists, so the enrollment ends as "replied" rather than "stopped".
 REPLIED_STAGES = frozenset({Stage.REPLIED, Stage.MEETING, Stage.WON})
 STOP_STAGES = REPLIED_STAGES | {Stage.UNSUBSCRIBED, Stage.BOUNCED, Stage.INVALID, Stage.LOST}
+
+
+# Plain SQL for the statements every compose runs (jengu/sql.py).
+_ENROLLMENT_SQL = f"""
+SELECT {select_list(Enrollment, "e")}, {select_list(Prospect, "p")}, {select_list(Campaign, "c")}
+FROM {Enrollment._meta.db_table} AS e
+JOIN {Prospect._meta.db_table} AS p ON p.id = e.prospect_id
+JOIN {Campaign._meta.db_table} AS c ON c.id = e.campaign_id
+WHERE e.id = %s
+"""  # noqa: S608 - table names from the models
+_STEP_SQL = f"""
+SELECT {select_list(CampaignStep, "s")} FROM {CampaignStep._meta.db_table} AS s
+WHERE s.campaign_id = %s AND s."order" = %s
+"""  # noqa: S608 - table name from the model
+_EARLIER_STEP_SQL = f"""
+SELECT 1 FROM {CampaignStep._meta.db_table} WHERE campaign_id = %s AND "order" < %s LIMIT 1
+"""  # noqa: S608 - table name from the model
+_EXISTING_SQL = f"""
+SELECT 1 FROM {EmailMessage._meta.db_table} WHERE idempotency_key = %s
+"""  # noqa: S608 - table name from the model
+_VARIANT_SQL = f"""
+UPDATE {Enrollment._meta.db_table} SET variant = %s WHERE id = %s AND variant = ''
+"""  # noqa: S608 - table name from the model
+
+
+def enrollment_load(enrollment_id: int) -> Enrollment | None:
+    """The enrollment with its prospect and campaign, as select_related loads them."""
+    row = fetch_row(_ENROLLMENT_SQL, [enrollment_id])
+    if row is None:
+        return None
+    enrollment, prospect, campaign = row_instances(row, (Enrollment, Prospect, Campaign))
+    enrollment.prospect, enrollment.campaign = prospect, campaign
+    return enrollment
+
+
+def step_load(*, campaign_id: int, order: int) -> CampaignStep | None:
+    row = fetch_row(_STEP_SQL, [campaign_id, order])
+    return row_instances(row, (CampaignStep,))[0] if row else None
 
 
 class ComposeError(ValueError):
@@ -79,9 +118,7 @@ def _ineligibility(enrollment: Enrollment) -> str:
 
 
 def _is_first_touch(step: CampaignStep) -> bool:
-    return not CampaignStep.objects.filter(
-        campaign_id=step.campaign_id, order__lt=step.order
-    ).exists()
+    return fetch_row(_EARLIER_STEP_SQL, [step.campaign_id, step.order]) is None
 
 
 def _prompt(
@@ -143,7 +180,7 @@ def _write(
                 idempotency_key=key,
                 provider=provider,
             )
-            Enrollment.objects.filter(pk=enrollment.pk, variant="").update(variant=variant.name)
+            execute(_VARIANT_SQL, [variant.name, enrollment.pk])
     except IntegrityError:
         # Another worker composed the same step first; theirs is the one.
         return ComposeResult("existing", EmailMessage.objects.get(idempotency_key=key))
@@ -172,9 +209,11 @@ def message_compose(*, enrollment: Enrollment, step: CampaignStep) -> ComposeRes
     if step.campaign_id != enrollment.campaign_id:
         raise ComposeError(f"step {step.pk} is not a step of enrollment {enrollment.pk}'s campaign")
     key = EmailMessage.idempotency_key_for(enrollment.pk, step.order)
-    if existing := EmailMessage.objects.filter(idempotency_key=key).first():
-        return ComposeResult("existing", existing)
-    enrollment = Enrollment.objects.select_related("prospect", "campaign").get(pk=enrollment.pk)
+    if fetch_row(_EXISTING_SQL, [key]):
+        return ComposeResult("existing", EmailMessage.objects.get(idempotency_key=key))
+    enrollment = enrollment_load(enrollment.pk)
+    if enrollment is None:
+        return ComposeResult("skipped", reason="the enrollment no longer exists")
     if reason := _ineligibility(enrollment):
         logger.info("not composing %s: %s", key, reason)
         return ComposeResult("skipped", reason=reason)

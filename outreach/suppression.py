@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, Expression, Q, Value
 from django.db.models.functions import Lower, StrIndex, Substr
 
+from jengu.sql import fetch_row
 from outreach.models import Suppression
 
 
@@ -27,12 +28,16 @@ def suppression_add(*, value: str, kind: str, reason: str = "", source: str = ""
     return suppression
 
 
+# Plain SQL: it runs before every compose and every send (jengu/sql.py).
+_SUPPRESSED_SQL = f"SELECT 1 FROM {Suppression._meta.db_table} WHERE value = ANY(%s) LIMIT 1"  # noqa: S608 - table name from the model
+
+
 def is_suppressed(email: str) -> bool:
     """True if the address or its domain is on the suppression list."""
     address = email.strip().lower()
     if not address:
         return False
-    return Suppression.objects.filter(value__in=[address, _domain_of(address)]).exists()
+    return fetch_row(_SUPPRESSED_SQL, [[address, _domain_of(address)]]) is not None
 
 
 def suppressed_exists(email: Expression) -> Exists:

@@ -7,17 +7,17 @@ import logging
 from django.conf import settings
 from dramatiq_crontab import interval
 
-from crm.models import Campaign, CampaignStep, Enrollment, Inbox
+from crm.models import Campaign, Inbox
 from jengu.bus import InvalidDataError, emit, event_actor
 from jengu.metrics import count
-from outreach.compose import ComposeError, message_compose
+from outreach.compose import ComposeError, enrollment_load, message_compose, step_load
 from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.effects import enrollments_resume_after_ooo
 from outreach.replies.imap import inbox_poll, pollable_inboxes
 from outreach.replies.services import inbound_process
 from outreach.sending.batch import send_batch_run
 from outreach.sending.nudge import send_nudge
-from outreach.sending.services import message_send
+from outreach.sending.services import message_load, message_send
 from outreach.sending.sweeper import stuck_work_sweep
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,9 @@ def compose_email(enrollment_id: int, step: int) -> None:
     A message that already exists and is still queued is handed over again: the
     sender's own fence makes a duplicate SendEmail harmless.
     """
-    enrollment = Enrollment.objects.filter(pk=enrollment_id).first()
+    enrollment = enrollment_load(enrollment_id)
     campaign_step = (
-        CampaignStep.objects.filter(campaign_id=enrollment.campaign_id, order=step).first()
-        if enrollment
-        else None
+        step_load(campaign_id=enrollment.campaign_id, order=step) if enrollment else None
     )
     if campaign_step is None:
         logger.info("ComposeEmail: enrollment %s step %s no longer exists", enrollment_id, step)
@@ -53,7 +51,7 @@ def compose_email(enrollment_id: int, step: int) -> None:
 @event_actor("SendEmail", queue="send")
 def send_email(message_id: int) -> None:
     """Send one queued message (exactly once); a held message gets one delayed nudge."""
-    message = EmailMessage.objects.filter(pk=message_id).first()
+    message = message_load(message_id)
     if message is None:
         logger.info("SendEmail: message %s no longer exists", message_id)
         return

@@ -167,6 +167,7 @@ def configure_services(database_url: str, redis_url: str) -> dict:
                 "jengu.bus.middleware.EventRetries",
                 "dramatiq.middleware.CurrentMessage",
                 "jengu.workers.WorkerHeartbeat",
+                "jengu.workers.UrlconfPreload",
             ],
         },
         "DRAMATIQ_CRONTAB": {"REDIS_URL": redis_base},

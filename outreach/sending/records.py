@@ -12,6 +12,7 @@ from crm.models import CampaignStep, EmailStatus, Enrollment, Inbox, Prospect, S
 from crm.services import prospect_change_stage, stage_transition_allowed
 from jengu.apikeys.webhooks import webhooks_publish
 from jengu.bus import emit
+from jengu.sql import fetch_row
 from outreach.models import EmailMessage, Suppression
 from outreach.suppression import suppression_add
 
@@ -38,6 +39,24 @@ UPDATE {enrollments} SET
     updated_at = %(now)s
 WHERE id = %(id)s AND current_step = %(step)s
 """
+
+
+# The message turns sent (settled by `resolved_by` when given) and its inbox
+# remembers when it last sent, in one statement (see _ADVANCE_SQL).
+_RECORD_SENT_SQL = f"""
+WITH sent AS (
+    UPDATE {EmailMessage._meta.db_table} SET
+        status = %(sent)s, sent_at = %(sent_at)s, error = %(note)s, updated_at = %(now)s,
+        resolved_by = CASE WHEN %(resolved_by)s = '' THEN resolved_by ELSE %(resolved_by)s END,
+        resolved_at = CASE WHEN %(resolved_by)s = '' THEN resolved_at ELSE %(now)s END
+    WHERE id = %(id)s AND status = ANY(%(statuses)s)
+    RETURNING inbox_id
+), inbox AS (
+    UPDATE {Inbox._meta.db_table} SET last_sent_at = %(sent_at)s
+    WHERE id = (SELECT inbox_id FROM sent)
+)
+SELECT count(*) FROM sent
+"""  # noqa: S608 - table names from the models
 
 
 def enrollment_advance(*, enrollment_id: int, step: int, sent_at: datetime) -> bool:
@@ -87,13 +106,17 @@ def message_record_sent(
     on a slow worker that did get its 250). With `resolved_by` it settles an
     `uncertain` message only (an operator or the Sent-folder lookup decided).
     """
-    now = timezone.now()
     statuses = [Status.UNCERTAIN] if resolved_by else [Status.SENDING, Status.UNCERTAIN]
-    settled = {"resolved_by": resolved_by[:150], "resolved_at": now} if resolved_by else {}
-    updated = EmailMessage.objects.filter(pk=message.pk, status__in=statuses).update(
-        status=Status.SENT, sent_at=sent_at, error=note, updated_at=now, **settled
-    )
-    if not updated:
+    params = {
+        "id": message.pk,
+        "statuses": [status.value for status in statuses],
+        "sent": Status.SENT.value,
+        "sent_at": sent_at,
+        "note": note,
+        "resolved_by": resolved_by[:150],
+        "now": timezone.now(),
+    }
+    if not fetch_row(_RECORD_SENT_SQL, params)[0]:
         return False
     if message.enrollment_id and message.step is not None:
         advanced = enrollment_advance(
@@ -105,8 +128,6 @@ def message_record_sent(
             Enrollment.objects.filter(pk=message.enrollment_id, last_sent_at__isnull=True).update(
                 last_sent_at=sent_at
             )
-    if message.inbox_id:
-        Inbox.objects.filter(pk=message.inbox_id).update(last_sent_at=sent_at)
     prospect = message.prospect
     if prospect and stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.CONTACTED):
         prospect_change_stage(

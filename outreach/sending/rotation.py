@@ -6,10 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F
-
 from crm.models import Campaign, Inbox
 from jengu.redis_helpers import CircuitBreaker
+from jengu.sql import fetch_rows, row_instances, select_list
 
 from .warmup import (
     pacing_release,
@@ -49,15 +48,25 @@ class Pick:
     retry_after: float = 0.0
 
 
+# Plain SQL: it runs on every send (jengu/sql.py). Bounce protection pauses first
+# touches only; follow-ups keep their inbox.
+_CANDIDATES_SQL = f"""
+SELECT {select_list(Inbox, "i")}
+FROM {Inbox._meta.db_table} AS i
+JOIN {Campaign.inboxes.through._meta.db_table} AS ci ON ci.inbox_id = i.id
+WHERE ci.campaign_id = %(campaign)s AND i.active
+  AND NOT (i.id = ANY(%(exclude)s))
+  AND NOT (%(first_step)s AND i.sending_paused)
+ORDER BY i.last_sent_at ASC NULLS FIRST, i.id
+"""  # noqa: S608 - table names from the models
+
+
 def rotation_candidates(
     *, campaign: Campaign, first_step: bool, exclude: Iterable[int] = (), prefer: int | None = None
 ) -> list[Inbox]:
     """Usable inboxes in the order to try: the preferred one, then the longest rested."""
-    inboxes = campaign.inboxes.filter(active=True).exclude(pk__in=list(exclude))
-    if first_step:
-        # Bounce protection pauses first touches only; follow-ups keep their inbox.
-        inboxes = inboxes.filter(sending_paused=False)
-    ordered = list(inboxes.order_by(F("last_sent_at").asc(nulls_first=True), "pk"))
+    params = {"campaign": campaign.pk, "exclude": list(exclude), "first_step": first_step}
+    ordered = [row_instances(row, [Inbox])[0] for row in fetch_rows(_CANDIDATES_SQL, params)]
     ordered.sort(key=lambda inbox: inbox.pk != prefer)  # stable: keeps the rest order
     return ordered
 

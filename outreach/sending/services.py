@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from crm.models import Campaign, Enrollment, Prospect
 from jengu.metrics import timed
 from jengu.redis_helpers import ProspectLock
+from jengu.sql import execute, fetch_row, row_instances, select_list
 from outreach.models import EmailMessage
 
 from . import transport
@@ -83,14 +85,33 @@ def message_send(*, message: EmailMessage) -> SendResult:
         lock.release()
 
 
-def _load(message_pk: int) -> EmailMessage:
-    return EmailMessage.objects.select_related("prospect", "enrollment", "campaign").get(
-        pk=message_pk
-    )
+# The message with its prospect, enrollment and campaign, as select_related loads them.
+_LOAD_MODELS = (EmailMessage, Prospect, Enrollment, Campaign)
+_LOAD_SQL = f"""
+SELECT {select_list(EmailMessage, "m")}, {select_list(Prospect, "p")},
+       {select_list(Enrollment, "e")}, {select_list(Campaign, "c")}
+FROM {EmailMessage._meta.db_table} AS m
+LEFT JOIN {Prospect._meta.db_table} AS p ON p.id = m.prospect_id
+LEFT JOIN {Enrollment._meta.db_table} AS e ON e.id = m.enrollment_id
+LEFT JOIN {Campaign._meta.db_table} AS c ON c.id = m.campaign_id
+WHERE m.id = %s
+"""  # noqa: S608 - table names from the models
+
+
+def message_load(message_pk: int) -> EmailMessage | None:
+    """The message and what a send reads of it, in one statement (see jengu/sql.py)."""
+    row = fetch_row(_LOAD_SQL, [message_pk])
+    if row is None:
+        return None
+    message, prospect, enrollment, campaign = row_instances(row, _LOAD_MODELS)
+    message.prospect, message.enrollment, message.campaign = prospect, enrollment, campaign
+    return message
 
 
 def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:
-    message = _load(message_pk)
+    message = message_load(message_pk)
+    if message is None:
+        return SendResult("skipped", "the message no longer exists")
     if message.status != Status.QUEUED:
         return SendResult("skipped", f"status is {message.status}")
     refusal = refusal_for(message)
@@ -163,19 +184,31 @@ def _send_through_inboxes(message: EmailMessage, lock: ProspectLock) -> SendResu
         lock.extend()
 
 
+_FENCE_SQL = f"""
+UPDATE {EmailMessage._meta.db_table} SET
+    status = %(sending)s, inbox_id = %(inbox)s, from_email = %(from_email)s,
+    to_email = %(to_email)s, message_id = %(message_id)s, in_reply_to = %(in_reply_to)s,
+    updated_at = %(now)s
+WHERE id = %(id)s AND status = %(from_status)s
+"""  # noqa: S608 - table names from the models
+
+
 def _fence(message: EmailMessage, slot: Slot, message_id: str, *, fenced: bool) -> bool:
     """Claim the row for this attempt; False if someone else already did."""
     inbox = slot.inbox
-    claimed = EmailMessage.objects.filter(
-        pk=message.pk, status=Status.SENDING if fenced else Status.QUEUED
-    ).update(
-        status=Status.SENDING,
-        inbox=inbox,
-        from_email=inbox.email,
-        to_email=message.prospect.email,
-        message_id=message_id,
-        in_reply_to=message.in_reply_to,
-        updated_at=timezone.now(),
+    claimed = execute(
+        _FENCE_SQL,
+        {
+            "id": message.pk,
+            "from_status": (Status.SENDING if fenced else Status.QUEUED).value,
+            "sending": Status.SENDING.value,
+            "inbox": inbox.pk,
+            "from_email": inbox.email,
+            "to_email": message.prospect.email,
+            "message_id": message_id,
+            "in_reply_to": message.in_reply_to,
+            "now": timezone.now(),
+        },
     )
     if claimed:
         message.inbox, message.from_email, message.message_id = inbox, inbox.email, message_id
