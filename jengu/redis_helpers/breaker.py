@@ -294,7 +294,7 @@ def _record_transition(name: str, new_state: str) -> None:
 def _read(names: list[str]) -> list[BreakerState]:
     if not names:
         return []
-    rows = get_redis().eval(_READ, len(names), *(_key(name) for name in names))
+    rows = get_redis().register_script(_READ)(keys=[_key(name) for name in names])
     return [_snapshot(name, row) for name, row in zip(names, rows, strict=True)]
 
 

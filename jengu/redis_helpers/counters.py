@@ -7,7 +7,9 @@ from datetime import date
 from .client import get_redis, key
 
 # Increment only while the result stays within the cap; return the new count or -1.
+# With a second key, return -2 (and change nothing) while that key does not exist.
 _RESERVE = """
+if #KEYS > 1 and redis.call('EXISTS', KEYS[2]) == 0 then return -2 end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local n = tonumber(ARGV[1])
 if current + n > tonumber(ARGV[2]) then return -1 end
@@ -23,6 +25,10 @@ local value = math.max(current - tonumber(ARGV[1]), 0)
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SET', KEYS[1], value, 'KEEPTTL') end
 return value
 """
+
+
+class CounterUnseeded(LookupError):
+    """`reserve(..., seeded_by=key)` found `key` missing: seed the day, then reserve again."""
 
 
 class DailyCounter:
@@ -42,9 +48,20 @@ class DailyCounter:
     def _key(self, item: str | int, day: date) -> str:
         return key("count", self.namespace, item, day.isoformat())
 
-    def reserve(self, item: str | int, cap: int, day: date, n: int = 1) -> bool:
-        """Add `n` if the day's count stays <= `cap`; False (and no change) otherwise."""
-        return int(self._reserve(keys=[self._key(item, day)], args=[n, cap, self.ttl_seconds])) >= 0
+    def reserve(
+        self, item: str | int, cap: int, day: date, n: int = 1, *, seeded_by: str | None = None
+    ) -> bool:
+        """Add `n` if the day's count stays <= `cap`; False (and no change) otherwise.
+
+        With `seeded_by` (a key the caller writes once it has seeded the day's
+        counters from its records), raises CounterUnseeded while that key is missing.
+        The check is part of the same call: a reserve costs one round trip.
+        """
+        keys = [self._key(item, day), *([seeded_by] if seeded_by else [])]
+        result = int(self._reserve(keys=keys, args=[n, cap, self.ttl_seconds]))
+        if result == -2:
+            raise CounterUnseeded(seeded_by)
+        return result >= 0
 
     def release(self, item: str | int, day: date, n: int = 1) -> int:
         """Give back `n` reserved slots (the send did not happen); returns the new count."""

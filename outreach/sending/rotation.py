@@ -8,6 +8,7 @@ from datetime import date
 
 from crm.models import Campaign, Inbox
 from jengu.redis_helpers import CircuitBreaker
+from jengu.redis_helpers.breaker import CLOSED, OPEN
 from jengu.sql import fetch_rows, row_instances, select_list
 
 from .warmup import (
@@ -74,14 +75,17 @@ def rotation_candidates(
 def _try_reserve(inbox: Inbox, day: date) -> str:
     """Reserve a slot on `inbox`; "" on success, else the reason it is not usable now."""
     breaker = inbox_breaker(inbox)
-    if breaker.state == "open":
+    state = breaker.state
+    if state == OPEN:
         return "breaker_open"
     if not warmup_reserve(inbox=inbox, day=day):
         return "at_cap"
     if not pacing_reserve(inbox=inbox):
         warmup_release(inbox=inbox, day=day)
         return "resting"
-    if not breaker.allow():  # half-open and its probe is taken by another worker
+    # A closed breaker lets every call through: only a half-open one hands out probes,
+    # and another worker may hold its last one.
+    if state != CLOSED and not breaker.allow():
         Slot(inbox, day).release()
         return "breaker_open"
     return ""

@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import Inbox
-from jengu.redis_helpers import DailyCounter, get_redis
+from jengu.redis_helpers import CounterUnseeded, DailyCounter, get_redis
 from jengu.redis_helpers.client import key
 from outreach.models import EmailMessage
 
@@ -83,21 +83,25 @@ def _inbox_counter_seed(*, counter: DailyCounter, inbox: Inbox, day: date) -> No
     """Start a missing day counter from the database's count.
 
     A counter is missing on a new day (then the database says 0) or after Redis
-    lost its data; seeding before every reserve keeps the cap honest in both
+    lost its data; seeding whenever it is missing keeps the cap honest in both
     cases. `SET NX` means only the first seeder writes, before anyone increments.
     """
-    redis_key = counter._key(inbox.pk, day)  # the helper's own key layout
+    count = _sends_on_day(day).filter(inbox=inbox).count()
     client = get_redis()
-    if not client.exists(redis_key):
-        count = _sends_on_day(day).filter(inbox=inbox).count()
-        client.set(redis_key, count, nx=True, ex=counter.ttl_seconds)
+    client.set(counter._key(inbox.pk, day), count, nx=True, ex=counter.ttl_seconds)
 
 
 def warmup_reserve(*, inbox: Inbox, day: date) -> bool:
     """Take one of today's slots; False when the inbox is at its cap."""
     counter = _counter()
-    _inbox_counter_seed(counter=counter, inbox=inbox, day=day)
-    return counter.reserve(inbox.pk, inbox_daily_cap(inbox=inbox, day=day), day)
+    cap = inbox_daily_cap(inbox=inbox, day=day)
+    redis_key = counter._key(inbox.pk, day)  # the helper's own key layout
+    try:
+        # The counter itself says it was seeded: a missing one is seeded first.
+        return counter.reserve(inbox.pk, cap, day, seeded_by=redis_key)
+    except CounterUnseeded:
+        _inbox_counter_seed(counter=counter, inbox=inbox, day=day)
+        return counter.reserve(inbox.pk, cap, day)
 
 
 def warmup_release(*, inbox: Inbox, day: date) -> None:
@@ -119,10 +123,6 @@ def _domain_counters_seed(*, counter: DailyCounter, day: date) -> None:
     is written with `SET NX` before anyone reserves on this day's marker, as in
     `_inbox_counter_seed`.
     """
-    client = get_redis()
-    marker = key("count", "sends:domain-seeded", day.isoformat())
-    if client.exists(marker):
-        return
     domain = Lower(
         models.Func(
             models.F("to_email"),
@@ -133,18 +133,26 @@ def _domain_counters_seed(*, counter: DailyCounter, day: date) -> None:
         )
     )
     counts = _sends_on_day(day).values(domain=domain).annotate(n=models.Count("pk"))
-    pipe = client.pipeline(transaction=False)
+    pipe = get_redis().pipeline(transaction=False)
     for row in counts:
         pipe.set(counter._key(row["domain"], day), row["n"], nx=True, ex=counter.ttl_seconds)
-    pipe.set(marker, "1", ex=counter.ttl_seconds)
+    pipe.set(_domain_seeded_marker(day), "1", ex=counter.ttl_seconds)
     pipe.execute()
+
+
+def _domain_seeded_marker(day: date) -> str:
+    return key("count", "sends:domain-seeded", day.isoformat())
 
 
 def domain_reserve(*, domain: str, day: date) -> bool:
     """Take one of today's sends to `domain` (all inboxes together); False at the cap."""
     counter = _domain_counter()
-    _domain_counters_seed(counter=counter, day=day)
-    return counter.reserve(domain, settings.SEND_MAX_PER_DOMAIN_PER_DAY, day)
+    cap = settings.SEND_MAX_PER_DOMAIN_PER_DAY
+    try:
+        return counter.reserve(domain, cap, day, seeded_by=_domain_seeded_marker(day))
+    except CounterUnseeded:
+        _domain_counters_seed(counter=counter, day=day)
+        return counter.reserve(domain, cap, day)
 
 
 def domain_release(*, domain: str, day: date) -> None:

@@ -16,6 +16,7 @@ import pytest
 from jengu.events.models import Event
 from jengu.redis_helpers import (
     CircuitBreaker,
+    CounterUnseeded,
     DailyCounter,
     Deduplicator,
     NamedLock,
@@ -285,3 +286,17 @@ def test_daily_counter_never_reserves_beyond_the_cap() -> None:
     assert counter.count("inbox-1", date(2025, 1, 7)) == 0
     assert counter.release("inbox-1", today) == 36
     assert counter.reserve("inbox-1", 37, today)
+
+
+def test_daily_counter_refuses_to_reserve_until_its_seed_key_exists() -> None:
+    counter = DailyCounter(unique("dc"))
+    today = date(2025, 1, 6)
+    marker = unique("seeded")
+
+    with pytest.raises(CounterUnseeded):
+        counter.reserve("inbox-1", 5, today, seeded_by=marker)
+    assert counter.count("inbox-1", today) == 0  # the refused call changed nothing
+
+    get_redis().set(marker, "1", ex=60)
+    assert counter.reserve("inbox-1", 5, today, seeded_by=marker)
+    assert counter.count("inbox-1", today) == 1
