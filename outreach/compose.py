@@ -44,8 +44,9 @@ WHERE e.id = %s
 """  # noqa: S608 - table names from the models
 _STEP_SQL = f"""
 SELECT {select_list(CampaignStep, "s")} FROM {CampaignStep._meta.db_table} AS s
-WHERE s.campaign_id = %s AND s."order" = %s
-"""  # noqa: S608 - table name from the model
+JOIN {Enrollment._meta.db_table} AS e ON e.campaign_id = s.campaign_id
+WHERE e.id = %s AND s."order" = %s
+"""  # noqa: S608 - table names from the models
 _EARLIER_STEP_SQL = f"""
 SELECT 1 FROM {CampaignStep._meta.db_table} WHERE campaign_id = %s AND "order" < %s LIMIT 1
 """  # noqa: S608 - table name from the model
@@ -67,8 +68,9 @@ def enrollment_load(enrollment_id: int) -> Enrollment | None:
     return enrollment
 
 
-def step_load(*, campaign_id: int, order: int) -> CampaignStep | None:
-    row = fetch_row(_STEP_SQL, [campaign_id, order])
+def step_of_enrollment(*, enrollment_id: int, order: int) -> CampaignStep | None:
+    """Step `order` of the enrollment's campaign; None if either no longer exists."""
+    row = fetch_row(_STEP_SQL, [enrollment_id, order])
     return row_instances(row, (CampaignStep,))[0] if row else None
 
 
@@ -208,10 +210,19 @@ def message_compose(*, enrollment: Enrollment, step: CampaignStep) -> ComposeRes
     """Write the e-mail for `step` of `enrollment` once; see the module docstring."""
     if step.campaign_id != enrollment.campaign_id:
         raise ComposeError(f"step {step.pk} is not a step of enrollment {enrollment.pk}'s campaign")
-    key = EmailMessage.idempotency_key_for(enrollment.pk, step.order)
+    return message_compose_for(enrollment_id=enrollment.pk, step=step)
+
+
+def message_compose_for(*, enrollment_id: int, step: CampaignStep) -> ComposeResult:
+    """`message_compose` by id, for a step of the enrollment's campaign (`step_of_enrollment`).
+
+    The enrollment, its prospect and campaign are read afresh here: the answer
+    depends on their state now, not when the caller loaded them.
+    """
+    key = EmailMessage.idempotency_key_for(enrollment_id, step.order)
     if fetch_row(_EXISTING_SQL, [key]):
         return ComposeResult("existing", EmailMessage.objects.get(idempotency_key=key))
-    enrollment = enrollment_load(enrollment.pk)
+    enrollment = enrollment_load(enrollment_id)
     if enrollment is None:
         return ComposeResult("skipped", reason="the enrollment no longer exists")
     if reason := _ineligibility(enrollment):

@@ -10,7 +10,8 @@ from dramatiq_crontab import interval
 from crm.models import Campaign, Inbox
 from jengu.bus import InvalidDataError, emit, event_actor
 from jengu.metrics import count
-from outreach.compose import ComposeError, enrollment_load, message_compose, step_load
+from jengu.sql import fetch_row
+from outreach.compose import ComposeError, message_compose_for, step_of_enrollment
 from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.effects import enrollments_resume_after_ooo
 from outreach.replies.imap import inbox_poll, pollable_inboxes
@@ -30,15 +31,12 @@ def compose_email(enrollment_id: int, step: int) -> None:
     A message that already exists and is still queued is handed over again: the
     sender's own fence makes a duplicate SendEmail harmless.
     """
-    enrollment = enrollment_load(enrollment_id)
-    campaign_step = (
-        step_load(campaign_id=enrollment.campaign_id, order=step) if enrollment else None
-    )
+    campaign_step = step_of_enrollment(enrollment_id=enrollment_id, order=step)
     if campaign_step is None:
         logger.info("ComposeEmail: enrollment %s step %s no longer exists", enrollment_id, step)
         return
     try:
-        result = message_compose(enrollment=enrollment, step=campaign_step)
+        result = message_compose_for(enrollment_id=enrollment_id, step=campaign_step)
     except ComposeError as exc:
         raise InvalidDataError(str(exc)) from exc
     if result.sendable:
@@ -61,12 +59,19 @@ def send_email(message_id: int) -> None:
         send_nudge(message_id=message_id, delay_seconds=result.retry_after)
 
 
+# Plain SQL: it runs for every e-mail (jengu/sql.py).
+_SENT_LABELS_SQL = f"""
+SELECT inbox_id, campaign_id FROM {EmailMessage._meta.db_table} WHERE id = %s
+"""  # noqa: S608 - table name from the model
+
+
 @event_actor("EmailSent", queue="track")
 def email_sent(message_id: int) -> None:
     """Count the accepted e-mail (dashboard, /metrics); tracking hooks in here later."""
-    message = EmailMessage.objects.filter(pk=message_id).only("inbox_id", "campaign_id").first()
-    if message is not None:
-        count("emails_sent", inbox=message.inbox_id, campaign=message.campaign_id)
+    row = fetch_row(_SENT_LABELS_SQL, [message_id])
+    if row is not None:
+        inbox_id, campaign_id = row
+        count("emails_sent", inbox=inbox_id, campaign=campaign_id)
 
 
 @interval(seconds=settings.SEND_BATCH_INTERVAL_MINUTES * 60)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,29 +20,12 @@ SENDER = "actor:SendEmail"
 Status = EmailMessage.Status
 
 
-# Raw SQL on purpose: the same statement built with ORM expressions (subqueries,
-# Case, Coalesce) costs ~7 ms of CPU to compile on every send, a sixth of a send.
-_ADVANCE_SQL = """
-WITH following AS (
-    SELECT step."order", step.delay_days
-    FROM {steps} AS step JOIN {enrollments} AS e ON e.campaign_id = step.campaign_id
-    WHERE e.id = %(id)s AND step."order" > %(step)s
-    ORDER BY step."order" LIMIT 1
-)
-UPDATE {enrollments} SET
-    current_step = COALESCE((SELECT "order" FROM following), current_step),
-    next_send_at = %(sent_at)s + (SELECT delay_days FROM following) * interval '1 day',
-    status = CASE
-        WHEN NOT EXISTS (SELECT 1 FROM following) AND status = ANY(%(running)s) THEN %(finished)s
-        ELSE status END,
-    last_sent_at = %(sent_at)s,
-    updated_at = %(now)s
-WHERE id = %(id)s AND current_step = %(step)s
-"""
-
-
-# The message turns sent (settled by `resolved_by` when given) and its inbox
-# remembers when it last sent, in one statement (see _ADVANCE_SQL).
+# One statement records a send (the ORM version compiled for ~7 ms per send, see
+# jengu/sql.py): the message turns sent (settled by `resolved_by` when given), its
+# inbox remembers when it last sent, and its sequence moves past the step, the next
+# one due `delay_days` after this send, or finishes. The sequence moves only from
+# the message's own step, so a late or repeated record never moves it twice or
+# backwards, and one stopped meanwhile (a reply) stays stopped, not "finished".
 _RECORD_SENT_SQL = f"""
 WITH sent AS (
     UPDATE {EmailMessage._meta.db_table} SET
@@ -50,36 +33,32 @@ WITH sent AS (
         resolved_by = CASE WHEN %(resolved_by)s = '' THEN resolved_by ELSE %(resolved_by)s END,
         resolved_at = CASE WHEN %(resolved_by)s = '' THEN resolved_at ELSE %(now)s END
     WHERE id = %(id)s AND status = ANY(%(statuses)s)
-    RETURNING inbox_id
+    RETURNING inbox_id, enrollment_id, step
 ), inbox AS (
     UPDATE {Inbox._meta.db_table} SET last_sent_at = %(sent_at)s
     WHERE id = (SELECT inbox_id FROM sent)
+), following AS (
+    SELECT step."order", step.delay_days
+    FROM {CampaignStep._meta.db_table} AS step
+    JOIN {Enrollment._meta.db_table} AS e ON e.campaign_id = step.campaign_id
+    JOIN sent ON e.id = sent.enrollment_id
+    WHERE step."order" > sent.step
+    ORDER BY step."order" LIMIT 1
+), advanced AS (
+    UPDATE {Enrollment._meta.db_table} AS e SET
+        current_step = COALESCE((SELECT "order" FROM following), e.current_step),
+        next_send_at = %(sent_at)s + (SELECT delay_days FROM following) * interval '1 day',
+        status = CASE
+            WHEN NOT EXISTS (SELECT 1 FROM following) AND e.status = ANY(%(running)s)
+            THEN %(finished)s ELSE e.status END,
+        last_sent_at = %(sent_at)s,
+        updated_at = %(now)s
+    FROM sent
+    WHERE e.id = sent.enrollment_id AND e.current_step = sent.step
+    RETURNING e.id
 )
-SELECT count(*) FROM sent
+SELECT (SELECT count(*) FROM sent), (SELECT count(*) FROM advanced)
 """  # noqa: S608 - table names from the models
-
-
-def enrollment_advance(*, enrollment_id: int, step: int, sent_at: datetime) -> bool:
-    """Move the sequence past `step`: next step due `delay_days` after this send, or finish.
-
-    One UPDATE, and only from `step` itself, so a late or repeated record never
-    moves an enrollment twice or backwards. A sequence stopped meanwhile (a
-    reply) stays stopped rather than "finished".
-    """
-    sql = _ADVANCE_SQL.format(
-        steps=CampaignStep._meta.db_table, enrollments=Enrollment._meta.db_table
-    )
-    params = {
-        "id": enrollment_id,
-        "step": step,
-        "sent_at": sent_at,
-        "now": timezone.now(),
-        "running": [Enrollment.Status.ACTIVE.value, Enrollment.Status.PAUSED.value],
-        "finished": Enrollment.Status.FINISHED.value,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount > 0
 
 
 def _webhook_data(message: EmailMessage, *, sent_at: datetime) -> dict[str, object]:
@@ -115,19 +94,18 @@ def message_record_sent(
         "note": note,
         "resolved_by": resolved_by[:150],
         "now": timezone.now(),
+        "running": [Enrollment.Status.ACTIVE.value, Enrollment.Status.PAUSED.value],
+        "finished": Enrollment.Status.FINISHED.value,
     }
-    if not fetch_row(_RECORD_SENT_SQL, params)[0]:
+    recorded, advanced = fetch_row(_RECORD_SENT_SQL, params)
+    if not recorded:
         return False
-    if message.enrollment_id and message.step is not None:
-        advanced = enrollment_advance(
-            enrollment_id=message.enrollment_id, step=message.step, sent_at=sent_at
+    if message.enrollment_id and message.step is not None and not advanced:
+        # A late record (the sequence moved on meanwhile) still marks the
+        # enrollment as having sent: the sender looks for a thread only then.
+        Enrollment.objects.filter(pk=message.enrollment_id, last_sent_at__isnull=True).update(
+            last_sent_at=sent_at
         )
-        if not advanced:
-            # A late record (the sequence moved on meanwhile) still marks the
-            # enrollment as having sent: the sender looks for a thread only then.
-            Enrollment.objects.filter(pk=message.enrollment_id, last_sent_at__isnull=True).update(
-                last_sent_at=sent_at
-            )
     prospect = message.prospect
     if prospect and stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.CONTACTED):
         prospect_change_stage(
