@@ -34,8 +34,8 @@ DEMO_ENV = {
     # A demo should show mail within a minute, not after a production-sized pause.
     "SEND_BATCH_INTERVAL_MINUTES": "1",
     "SEND_PACING_JITTER_SECONDS": "2",
-    # Workers poll idle queues every 100 ms (Dramatiq's default is 1 s), as deployed.
-    "dramatiq_worker_timeout": "100",
+    # Workers poll idle queues every 50 ms (Dramatiq's default is 1 s), as deployed.
+    "dramatiq_worker_timeout": "50",
 }
 
 

@@ -25,13 +25,13 @@ FAST_RECOVERY_ENV = {
     "DRAMATIQ_MAINTENANCE_CHANCE": "1000000",
     "EVENT_CLAIM_TTL_SECONDS": "1",
 }
-# For benchmarks: the deployed defaults instead, with idle queues polled every 100 ms
+# For benchmarks: the deployed defaults instead, with idle queues polled every 50 ms
 # as in docker-compose.yml and `make run`.
 DEPLOYED_ENV = {
     "DRAMATIQ_HEARTBEAT_TIMEOUT_MS": "30000",
     "DRAMATIQ_MAINTENANCE_CHANCE": "10000",
     "EVENT_CLAIM_TTL_SECONDS": "30",
-    "dramatiq_worker_timeout": "100",
+    "dramatiq_worker_timeout": "50",
 }
 
 
