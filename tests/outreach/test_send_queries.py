@@ -17,12 +17,12 @@ from tests.outreach.sending_fixtures import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sending_settings")]
 
-# load, suppression, inboxes, fence, sent, enrollment, inbox; the first step adds
-# the stage change (lock, history row, update, webhooks), a follow-up the lookup of
-# the thread it continues, and EmailSent's log row and webhooks lookup come with
-# every send.
-FIRST_STEP_MAX = 13
-FOLLOW_UP_MAX = 10
+# load, suppression, inboxes, fence, and the sent record (message, inbox and
+# enrollment in one statement); the first step adds the stage change (lock, history
+# row with the update, webhooks), a follow-up the lookup of the thread it continues,
+# and EmailSent's log row and webhooks lookup come with every send.
+FIRST_STEP_MAX = 10
+FOLLOW_UP_MAX = 8
 
 
 def statements(context: CaptureQueriesContext) -> list[str]:
