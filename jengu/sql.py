@@ -25,7 +25,11 @@ Converter = Callable[[Any, Any, Any], Any]
 
 @cache
 def _layout(model: type[Model]) -> tuple[tuple[str, ...], int, tuple[tuple[int, Any, tuple], ...]]:
-    """Attribute names in column order, the primary key's index, each column's converters."""
+    """Attribute names in column order, the primary key's index, each column's converters.
+
+    Cached per model for the process: PostgreSQL's backend adds no converters of
+    its own, and the fields' ones are handed the calling thread's connection.
+    """
     fields = model._meta.concrete_fields
     converters = []
     for index, field in enumerate(fields):

@@ -220,8 +220,10 @@ def message_compose_for(*, enrollment_id: int, step: CampaignStep) -> ComposeRes
     depends on their state now, not when the caller loaded them.
     """
     key = EmailMessage.idempotency_key_for(enrollment_id, step.order)
-    if fetch_row(_EXISTING_SQL, [key]):
-        return ComposeResult("existing", EmailMessage.objects.get(idempotency_key=key))
+    if fetch_row(_EXISTING_SQL, [key]) and (
+        existing := EmailMessage.objects.filter(idempotency_key=key).first()
+    ):
+        return ComposeResult("existing", existing)
     enrollment = enrollment_load(enrollment_id)
     if enrollment is None:
         return ComposeResult("skipped", reason="the enrollment no longer exists")

@@ -66,7 +66,7 @@ def _retry_options() -> dict[str, int]:
 _SUBSCRIBERS_SQL = f"""
 SELECT id FROM {WebhookSubscription._meta.db_table}
 WHERE active AND (%(event)s = ANY(events) OR '*' = ANY(events))
-ORDER BY id
+ORDER BY id DESC
 """  # noqa: S608 - table names from the models
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -96,12 +97,26 @@ def warmup_reserve(*, inbox: Inbox, day: date) -> bool:
     counter = _counter()
     cap = inbox_daily_cap(inbox=inbox, day=day)
     redis_key = counter._key(inbox.pk, day)  # the helper's own key layout
-    try:
-        # The counter itself says it was seeded: a missing one is seeded first.
-        return counter.reserve(inbox.pk, cap, day, seeded_by=redis_key)
-    except CounterUnseeded:
-        _inbox_counter_seed(counter=counter, inbox=inbox, day=day)
-        return counter.reserve(inbox.pk, cap, day)
+    # The counter itself says it was seeded: a missing one is seeded first.
+    return _reserve_seeded(
+        lambda: counter.reserve(inbox.pk, cap, day, seeded_by=redis_key),
+        seed=lambda: _inbox_counter_seed(counter=counter, inbox=inbox, day=day),
+    )
+
+
+def _reserve_seeded(reserve: Callable[[], bool], *, seed: Callable[[], None]) -> bool:
+    """`reserve`, seeding first whenever it finds the day unseeded.
+
+    Each try checks the seed in the same Lua call as the reserve, so a Redis flush
+    between a seed and its reserve is caught too; a flush on every try is not a
+    state to keep going in.
+    """
+    for _ in range(3):
+        try:
+            return reserve()
+        except CounterUnseeded:
+            seed()
+    raise RuntimeError("Redis keeps losing the day's send counters; not sending blind")
 
 
 def warmup_release(*, inbox: Inbox, day: date) -> None:
@@ -148,11 +163,10 @@ def domain_reserve(*, domain: str, day: date) -> bool:
     """Take one of today's sends to `domain` (all inboxes together); False at the cap."""
     counter = _domain_counter()
     cap = settings.SEND_MAX_PER_DOMAIN_PER_DAY
-    try:
-        return counter.reserve(domain, cap, day, seeded_by=_domain_seeded_marker(day))
-    except CounterUnseeded:
-        _domain_counters_seed(counter=counter, day=day)
-        return counter.reserve(domain, cap, day)
+    return _reserve_seeded(
+        lambda: counter.reserve(domain, cap, day, seeded_by=_domain_seeded_marker(day)),
+        seed=lambda: _domain_counters_seed(counter=counter, day=day),
+    )
 
 
 def domain_release(*, domain: str, day: date) -> None:
