@@ -7,7 +7,7 @@ so all web and worker processes on all machines share it.
 from .breaker import BreakerState, CircuitBreaker, CircuitOpenError, all_breakers, reset_breaker
 from .bucket import TokenBucket
 from .client import get_redis
-from .counters import CounterUnseeded, DailyCounter
+from .counters import CounterSeed, CounterUnseeded, DailyCounter
 from .dedup import Deduplicator
 from .locks import LockNotAcquired, NamedLock, ProspectLock
 
@@ -15,6 +15,7 @@ __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "CircuitOpenError",
+    "CounterSeed",
     "CounterUnseeded",
     "DailyCounter",
     "Deduplicator",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -19,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import Inbox
-from jengu.redis_helpers import CounterUnseeded, DailyCounter, get_redis
+from jengu.redis_helpers import CounterSeed, DailyCounter, get_redis
 from jengu.redis_helpers.client import key
 from outreach.models import EmailMessage
 
@@ -80,43 +79,14 @@ def inbox_free_today(*, inbox: Inbox, day: date | None = None) -> int:
     return max(inbox_daily_cap(inbox=inbox, day=day) - inbox_sent_today(inbox=inbox, day=day), 0)
 
 
-def _inbox_counter_seed(*, counter: DailyCounter, inbox: Inbox, day: date) -> None:
-    """Start a missing day counter from the database's count.
-
-    A counter is missing on a new day (then the database says 0) or after Redis
-    lost its data; seeding whenever it is missing keeps the cap honest in both
-    cases. `SET NX` means only the first seeder writes, before anyone increments.
-    """
-    count = _sends_on_day(day).filter(inbox=inbox).count()
-    client = get_redis()
-    client.set(counter._key(inbox.pk, day), count, nx=True, ex=counter.ttl_seconds)
-
-
 def warmup_reserve(*, inbox: Inbox, day: date) -> bool:
-    """Take one of today's slots; False when the inbox is at its cap."""
-    counter = _counter()
-    cap = inbox_daily_cap(inbox=inbox, day=day)
-    redis_key = counter._key(inbox.pk, day)  # the helper's own key layout
-    # The counter itself says it was seeded: a missing one is seeded first.
-    return _reserve_seeded(
-        lambda: counter.reserve(inbox.pk, cap, day, seeded_by=redis_key),
-        seed=lambda: _inbox_counter_seed(counter=counter, inbox=inbox, day=day),
-    )
+    """Take one of today's slots; False when the inbox is at its cap.
 
-
-def _reserve_seeded(reserve: Callable[[], bool], *, seed: Callable[[], None]) -> bool:
-    """`reserve`, seeding first whenever it finds the day unseeded.
-
-    Each try checks the seed in the same Lua call as the reserve, so a Redis flush
-    between a seed and its reserve is caught too; a flush on every try is not a
-    state to keep going in.
+    A missing counter (a new day, or Redis lost its data) starts from the
+    database's count, so the cap stays honest in both cases.
     """
-    for _ in range(3):
-        try:
-            return reserve()
-        except CounterUnseeded:
-            seed()
-    raise RuntimeError("Redis keeps losing the day's send counters; not sending blind")
+    seed = CounterSeed(counts=lambda: {inbox.pk: _sends_on_day(day).filter(inbox=inbox).count()})
+    return _counter().reserve(inbox.pk, inbox_daily_cap(inbox=inbox, day=day), day, seed=seed)
 
 
 def warmup_release(*, inbox: Inbox, day: date) -> None:
@@ -128,15 +98,13 @@ def _domain_counter() -> DailyCounter:
     return DailyCounter("sends:domain")
 
 
-def _domain_counters_seed(*, counter: DailyCounter, day: date) -> None:
-    """Start every recipient domain's counter for `day` from the database, once.
+def _sends_per_domain(day: date) -> dict[str, int]:
+    """Recipient domain -> sends on `day`, in one grouped count.
 
     Most sends go to a domain not yet e-mailed today, so seeding per domain would
     cost a count (a scan: `LIKE '%@domain'` has no index) on almost every send.
-    Instead one grouped count per day, or after Redis lost its data, seeds them
-    all; the marker then says "a missing counter means zero". Each domain counter
-    is written with `SET NX` before anyone reserves on this day's marker, as in
-    `_inbox_counter_seed`.
+    Instead one grouped count per day, or after Redis lost its data, seeds every
+    domain's counter, and the seed's marker then says "a missing counter means zero".
     """
     domain = Lower(
         models.Func(
@@ -148,25 +116,16 @@ def _domain_counters_seed(*, counter: DailyCounter, day: date) -> None:
         )
     )
     counts = _sends_on_day(day).values(domain=domain).annotate(n=models.Count("pk"))
-    pipe = get_redis().pipeline(transaction=False)
-    for row in counts:
-        pipe.set(counter._key(row["domain"], day), row["n"], nx=True, ex=counter.ttl_seconds)
-    pipe.set(_domain_seeded_marker(day), "1", ex=counter.ttl_seconds)
-    pipe.execute()
-
-
-def _domain_seeded_marker(day: date) -> str:
-    return key("count", "sends:domain-seeded", day.isoformat())
+    return {row["domain"]: row["n"] for row in counts}
 
 
 def domain_reserve(*, domain: str, day: date) -> bool:
     """Take one of today's sends to `domain` (all inboxes together); False at the cap."""
-    counter = _domain_counter()
-    cap = settings.SEND_MAX_PER_DOMAIN_PER_DAY
-    return _reserve_seeded(
-        lambda: counter.reserve(domain, cap, day, seeded_by=_domain_seeded_marker(day)),
-        seed=lambda: _domain_counters_seed(counter=counter, day=day),
+    seed = CounterSeed(
+        counts=lambda: _sends_per_domain(day),
+        marker=key("count", "sends:domain-seeded", day.isoformat()),
     )
+    return _domain_counter().reserve(domain, settings.SEND_MAX_PER_DOMAIN_PER_DAY, day, seed=seed)
 
 
 def domain_release(*, domain: str, day: date) -> None:
