@@ -9,6 +9,8 @@ hottest ones are written by hand with these helpers; everything else uses the OR
     columns = select_list(EmailMessage, "m") + ", " + select_list(Prospect, "p")
     row = fetch_row(f"SELECT {columns} FROM ... WHERE m.id = %s", [pk])
     message, prospect = row_instances(row, [EmailMessage, Prospect])
+    # or, for a row of one model and then its foreign keys' rows:
+    message = instance_with_related(row, EmailMessage, prospect=Prospect)
 """
 
 from __future__ import annotations
@@ -64,6 +66,15 @@ def row_instances(row: Sequence[Any], models: Sequence[type[Model]]) -> list[Mod
                 values[index] = convert(values[index], column, connection)
         instances.append(model.from_db(DEFAULT_DB_ALIAS, list(names), values))
     return instances
+
+
+def instance_with_related(row: Sequence[Any], model: type[Model], **related: type[Model]) -> Model:
+    """`row_instances` for a row of `model` then its related models, attached as
+    select_related attaches them: `instance_with_related(row, Enrollment, prospect=Prospect)`."""
+    instance, *others = row_instances(row, [model, *related.values()])
+    for name, other in zip(related, others, strict=True):
+        setattr(instance, name, other)
+    return instance
 
 
 def fetch_row(sql: str, params: Sequence[Any] | dict[str, Any]) -> tuple | None:

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from crm.models import Campaign, CampaignStep, EmailStatus, Enrollment, Prospect, Stage
-from jengu.sql import execute, fetch_row, row_instances, select_list
+from jengu.sql import execute, fetch_row, instance_with_related, row_instances, select_list
 from outreach.ai.base import AIRequest
 from outreach.ai.gateway import ai_generate, ai_providers
 from outreach.ai.template import TemplateError, TemplateProvider, draft_render
@@ -50,8 +50,9 @@ WHERE e.id = %s AND s."order" = %s
 _EARLIER_STEP_SQL = f"""
 SELECT 1 FROM {CampaignStep._meta.db_table} WHERE campaign_id = %s AND "order" < %s LIMIT 1
 """  # noqa: S608 - table name from the model
-_EXISTING_SQL = f"""
-SELECT 1 FROM {EmailMessage._meta.db_table} WHERE idempotency_key = %s
+_BY_KEY_SQL = f"""
+SELECT {select_list(EmailMessage, "m")} FROM {EmailMessage._meta.db_table} AS m
+WHERE m.idempotency_key = %s
 """  # noqa: S608 - table name from the model
 _VARIANT_SQL = f"""
 UPDATE {Enrollment._meta.db_table} SET variant = %s WHERE id = %s AND variant = ''
@@ -63,9 +64,12 @@ def enrollment_load(enrollment_id: int) -> Enrollment | None:
     row = fetch_row(_ENROLLMENT_SQL, [enrollment_id])
     if row is None:
         return None
-    enrollment, prospect, campaign = row_instances(row, (Enrollment, Prospect, Campaign))
-    enrollment.prospect, enrollment.campaign = prospect, campaign
-    return enrollment
+    return instance_with_related(row, Enrollment, prospect=Prospect, campaign=Campaign)
+
+
+def _message_by_key(key: str) -> EmailMessage | None:
+    row = fetch_row(_BY_KEY_SQL, [key])
+    return row_instances(row, (EmailMessage,))[0] if row else None
 
 
 def step_of_enrollment(*, enrollment_id: int, order: int) -> CampaignStep | None:
@@ -185,7 +189,7 @@ def _write(
             execute(_VARIANT_SQL, [variant.name, enrollment.pk])
     except IntegrityError:
         # Another worker composed the same step first; theirs is the one.
-        return ComposeResult("existing", EmailMessage.objects.get(idempotency_key=key))
+        return ComposeResult("existing", _message_by_key(key))
     return ComposeResult("composed", message)
 
 
@@ -220,9 +224,7 @@ def message_compose_for(*, enrollment_id: int, step: CampaignStep) -> ComposeRes
     depends on their state now, not when the caller loaded them.
     """
     key = EmailMessage.idempotency_key_for(enrollment_id, step.order)
-    if fetch_row(_EXISTING_SQL, [key]) and (
-        existing := EmailMessage.objects.filter(idempotency_key=key).first()
-    ):
+    if existing := _message_by_key(key):
         return ComposeResult("existing", existing)
     enrollment = enrollment_load(enrollment_id)
     if enrollment is None:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from crm.models import Campaign, Enrollment, Prospect
 from jengu.metrics import timed
 from jengu.redis_helpers import ProspectLock
-from jengu.sql import execute, fetch_row, row_instances, select_list
+from jengu.sql import execute, fetch_row, instance_with_related, select_list
 from outreach.models import EmailMessage
 
 from . import transport
@@ -86,7 +86,6 @@ def message_send(*, message: EmailMessage) -> SendResult:
 
 
 # The message with its prospect, enrollment and campaign, as select_related loads them.
-_LOAD_MODELS = (EmailMessage, Prospect, Enrollment, Campaign)
 _LOAD_SQL = f"""
 SELECT {select_list(EmailMessage, "m")}, {select_list(Prospect, "p")},
        {select_list(Enrollment, "e")}, {select_list(Campaign, "c")}
@@ -103,9 +102,9 @@ def message_load(message_pk: int) -> EmailMessage | None:
     row = fetch_row(_LOAD_SQL, [message_pk])
     if row is None:
         return None
-    message, prospect, enrollment, campaign = row_instances(row, _LOAD_MODELS)
-    message.prospect, message.enrollment, message.campaign = prospect, enrollment, campaign
-    return message
+    return instance_with_related(
+        row, EmailMessage, prospect=Prospect, enrollment=Enrollment, campaign=Campaign
+    )
 
 
 def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:

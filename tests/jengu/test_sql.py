@@ -6,7 +6,7 @@ import pytest
 from django.urls import clear_url_caches, get_resolver
 
 from crm.models import Campaign, Enrollment, Inbox, Prospect
-from jengu.sql import execute, fetch_row, row_instances, select_list
+from jengu.sql import execute, fetch_row, instance_with_related, row_instances, select_list
 from jengu.workers import UrlconfPreload
 from outreach.models import EmailMessage
 from tests.factories import EnrollmentFactory, InboxFactory, ProspectFactory
@@ -128,3 +128,21 @@ def test_urlconf_preload_populates_the_resolver():
     UrlconfPreload().after_worker_boot(broker, dramatiq.Worker(broker))
 
     assert get_resolver()._populated is True
+
+
+def test_related_rows_are_attached_as_select_related_attaches_them(django_assert_num_queries):
+    """`instance_with_related` hangs each related row on its foreign key, so reading
+    it costs no query; an outer join that found nothing leaves the relation None."""
+    inbox = InboxFactory()
+    with_inbox, without = message(inbox=inbox, subject="a"), message(subject="b")
+    sql = f"""
+        SELECT {columns((EmailMessage, "m"), (Inbox, "i"))} FROM outreach_emailmessage m
+        LEFT JOIN crm_inbox i ON i.id = m.inbox_id WHERE m.id = %s
+    """  # noqa: S608 - columns from the models
+
+    loaded = instance_with_related(fetch_row(sql, [with_inbox.pk]), EmailMessage, inbox=Inbox)
+    alone = instance_with_related(fetch_row(sql, [without.pk]), EmailMessage, inbox=Inbox)
+
+    with django_assert_num_queries(0):
+        assert loaded.inbox.email == inbox.email
+        assert alone.inbox is None
