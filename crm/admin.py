@@ -113,19 +113,18 @@ class ProspectAdmin(FastActionCheckboxMixin, ProspectEnrichmentAdminMixin, admin
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        """Index-backed search: exact e-mail, exact domain, or a name substring.
+        """The API's and dashboard's search (`ProspectQuerySet.searched`), plus an exact
+        domain: a term like `hotel.example` also finds the prospects on that domain.
 
         Django's default ORs `icontains` over every field, which scans 100k rows.
         """
         term = search_term.strip()
         if not term:
             return queryset, False
-        if "@" in term:
-            return queryset.with_emails([term]), False
-        name_match = queryset.filter(business_name__icontains=term)
-        if "." in term and " " not in term:
-            return name_match | queryset.filter(domain=term.lower().removeprefix("www.")), False
-        return name_match, False
+        matches = queryset.searched(term)
+        if "@" not in term and "." in term and " " not in term:
+            matches |= queryset.filter(domain=term.lower().removeprefix("www."))
+        return matches, False
 
     @admin.action(description="Enroll selected prospects in a campaign…")
     def enroll_in_campaign(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

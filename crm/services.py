@@ -74,26 +74,35 @@ def prospect_change_stage(
     row = fetch_row(_LOCK_SQL, [prospect.pk])
     if row is None:
         raise Prospect.DoesNotExist(f"prospect {prospect.pk} does not exist")
-    locked = Prospect(pk=prospect.pk, stage=row[0], email=row[1], business_name=row[2])
-    if locked.stage == to_stage:
+    from_stage, email, business_name = row
+    if from_stage == to_stage:
         prospect.stage = to_stage
         return prospect
-    if not stage_transition_allowed(from_stage=locked.stage, to_stage=to_stage):
-        raise InvalidStageTransition(f"{locked.stage} → {to_stage} is not allowed")
-    now = timezone.now()
+    if not stage_transition_allowed(from_stage=from_stage, to_stage=to_stage):
+        raise InvalidStageTransition(f"{from_stage} → {to_stage} is not allowed")
     execute(
         _MOVE_SQL,
         {
-            "id": locked.pk,
-            "from": locked.stage,
+            "id": prospect.pk,
+            "from": from_stage,
             "to": to_stage,
             "by": changed_by[:128],
             "reason": reason[:500],
-            "now": now,
+            "now": timezone.now(),
         },
     )
     prospect.stage = to_stage
-    _publish_stage_change(locked, to_stage=to_stage, changed_by=changed_by, reason=reason)
+    _publish_stage_change(
+        {
+            "prospect_id": prospect.pk,
+            "email": email,
+            "business_name": business_name,
+            "from_stage": from_stage,
+            "stage": to_stage,
+            "changed_by": changed_by,
+            "reason": reason,
+        }
+    )
     return prospect
 
 
@@ -105,22 +114,11 @@ STAGE_WEBHOOK_EVENTS = {
 }
 
 
-def _publish_stage_change(
-    prospect: Prospect, *, to_stage: str, changed_by: str, reason: str
-) -> None:
+def _publish_stage_change(data: dict[str, Any]) -> None:
     """Outbound webhooks, written in the stage change's transaction (sent on commit)."""
-    data = {
-        "prospect_id": prospect.pk,
-        "email": prospect.email,
-        "business_name": prospect.business_name,
-        "from_stage": prospect.stage,
-        "stage": to_stage,
-        "changed_by": changed_by,
-        "reason": reason,
-    }
     webhooks_publish(event="prospect.stage_changed", data=data)
-    if to_stage in STAGE_WEBHOOK_EVENTS:
-        webhooks_publish(event=STAGE_WEBHOOK_EVENTS[to_stage], data=data)
+    if data["stage"] in STAGE_WEBHOOK_EVENTS:
+        webhooks_publish(event=STAGE_WEBHOOK_EVENTS[data["stage"]], data=data)
 
 
 def prospects_mark_lost(*, prospects: Iterable[Prospect], changed_by: str) -> int:

@@ -59,7 +59,8 @@ class SmtpSinkProcess:
         return self.log.read_text().splitlines()
 
     def count(self) -> int:
-        return len(self._lines())
+        # Polled every few ms by the benchmark, in the process whose CPU it measures.
+        return self.log.read_bytes().count(b"\n")
 
     def accepted(self) -> dict[str, float]:
         """Message-ID -> the time (epoch seconds) the sink accepted it."""
