@@ -201,6 +201,13 @@ def metrics_buffer_start(interval: float) -> MetricsBuffer:
         return _buffer
 
 
+def metrics_flush() -> None:
+    """Write what this process's buffer holds now; without a buffer there is nothing held."""
+    buffer = _buffer
+    if buffer is not None:
+        buffer.flush()
+
+
 def metrics_buffer_stop() -> None:
     """Undo one `metrics_buffer_start`; the last one writes what is left and goes back
     to writing at once."""

@@ -21,10 +21,10 @@ from dramatiq.middleware import Middleware
 from jengu.bus.in_flight import InFlight
 from jengu.health import WORKERS_KEY
 from jengu.metrics import (
-    MetricsBuffer,
     count,
     metrics_buffer_start,
     metrics_buffer_stop,
+    metrics_flush,
     observe,
     redis_client,
 )
@@ -94,11 +94,10 @@ class EventMetrics(Middleware):
 
     def __init__(self) -> None:
         self._in_flight = InFlight()
-        self._buffer: MetricsBuffer | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._in_flight.add_worker(worker)
-        self._buffer = metrics_buffer_start(settings.METRICS_FLUSH_SECONDS)
+        metrics_buffer_start(settings.METRICS_FLUSH_SECONDS)
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._in_flight.remove_worker(worker)
@@ -127,6 +126,5 @@ class EventMetrics(Middleware):
         self._flush_if_idle()
 
     def _flush_if_idle(self) -> None:
-        buffer = self._buffer
-        if buffer is not None and self._in_flight.idle():
-            buffer.flush()
+        if self._in_flight.idle():
+            metrics_flush()

@@ -120,12 +120,13 @@ def test_execute_returns_the_rows_it_touched():
 
 
 def test_urlconf_preload_populates_the_resolver():
-    """After the boot hook, a freshly built resolver is already populated."""
+    """The broker's configured preload leaves a freshly built resolver populated."""
     clear_url_caches()
     assert get_resolver()._populated is False
-
     broker = dramatiq.get_broker()
-    UrlconfPreload().after_worker_boot(broker, dramatiq.Worker(broker))
+    preload = next(m for m in broker.middleware if isinstance(m, UrlconfPreload))
+
+    preload.after_worker_boot(broker, dramatiq.Worker(broker))
 
     assert get_resolver()._populated is True
 

@@ -89,9 +89,15 @@ def _totals() -> dict[str, int]:
 
 
 def test_a_buffering_process_writes_its_sums_only_when_flushed():
-    from jengu.metrics import metrics_buffer_start, metrics_buffer_stop
+    from jengu.metrics import (
+        daily_key,
+        metrics_buffer_start,
+        metrics_buffer_stop,
+        metrics_flush,
+        redis_client,
+    )
 
-    buffer = metrics_buffer_start(interval=60)
+    metrics_buffer_start(interval=60)
     try:
         count("emails_sent", inbox_id=3)
         count("emails_sent", 2, inbox_id=3)
@@ -99,10 +105,11 @@ def test_a_buffering_process_writes_its_sums_only_when_flushed():
         observe("email_send_seconds", 1.5, inbox_id=3)
         assert "emails_sent|inbox_id=3" not in _totals()
 
-        buffer.flush()
+        metrics_flush()
 
         assert _totals()["emails_sent|inbox_id=3"] == 3
         today = timezone.localdate()
+        assert redis_client().ttl(daily_key(today)) > 0  # day series expire
         series = day_series([today])[today]
         assert series.total("emails_sent", inbox_id="3") == 3
         assert series.mean_seconds("email_send_seconds", inbox_id="3") == 1.0
