@@ -35,6 +35,7 @@ from jengu.events import services
 from jengu.events.log_writer import events_write
 from jengu.events.models import Event
 from jengu.redis_helpers import CircuitBreaker, TokenBucket
+from tests.waiting import wait_for
 from tests.worker_processes import DEPLOYED_ENV, worker_booted, worker_processes
 
 from .bus_actors import bench_plain
@@ -247,10 +248,7 @@ def test_end_to_end_with_a_worker_process(broker: dramatiq.Broker, tmp_path) -> 
         env=DEPLOYED_ENV,
     ) as start:
         worker = start()
-        deadline = time.monotonic() + 60
-        while not worker_booted(worker):
-            assert time.monotonic() < deadline, "the worker process did not start"
-            time.sleep(0.1)
+        wait_for(lambda: worker_booted(worker), 60, "the worker process to start")
         bus_seconds = _pipelined_seconds(
             lambda n: emit("BenchNoop", {"n": n}), lambda: succeeded.count() == EVENTS
         )

@@ -31,6 +31,7 @@ from tests.outreach.sending_fixtures import (  # noqa: F401 - fixture
     make_inbox,
     sending_state_clean,
 )
+from tests.waiting import wait_for
 from tests.worker_processes import DEPLOYED_ENV, worker_booted, worker_processes
 
 EMAILS = 400
@@ -150,15 +151,9 @@ def test_send_pipeline_throughput_with_worker_processes(campaign, sink, tmp_path
         env={**SENDING_ENV, **DEPLOYED_ENV},
     ) as start:
         workers = [start() for _ in range(processes)]
-        deadline = time.monotonic() + 60
-        while not all(worker_booted(worker) for worker in workers):
-            assert time.monotonic() < deadline, "the worker processes did not start"
-            time.sleep(0.1)
+        wait_for(lambda: all(map(worker_booted, workers)), 60, "the worker processes to start")
         elapsed = _send_all(sink)
-        deadline = time.monotonic() + 60
-        while not _settled():
-            assert time.monotonic() < deadline, "the sends were not recorded"
-            time.sleep(0.1)
+        wait_for(_settled, 60, "the sends to be recorded")
     print_table(
         f"Sending: {EMAILS} e-mails as deployed, {processes} worker process(es) "
         f"x {THREADS} threads",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,17 +17,11 @@ from jengu.bus import emit
 from jengu.bus.envelope import Envelope
 from jengu.events.models import Event
 from jengu.redis_helpers import get_redis
+from tests.waiting import wait_for
 from tests.worker_processes import worker_processes
 
 from .actors import EFFECTS_TABLE
 from .conftest import drain
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_the_same_message_delivered_many_times_concurrently_runs_once(

@@ -27,18 +27,12 @@ from tests.outreach.sending_fixtures import (
     make_inbox,
     queue_message,
 )
+from tests.waiting import wait_for
 from tests.worker_processes import worker_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 Status = EmailMessage.Status
 pytestmark = pytest.mark.usefixtures("sending_settings", "template_only")
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 @pytest.fixture
