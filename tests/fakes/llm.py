@@ -18,9 +18,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.fakes.loopback import LoopbackHTTPServer
 
 DEFAULT_ANSWER = {
     "subject": "Quick idea for your front desk",
@@ -43,41 +45,28 @@ class RecordedRequest:
     body: dict
 
 
-class FakeLLMServer:
-    """protocol: "openai" (Grok chat completions) or "anthropic" (messages)."""
+class FakeLLMServer(LoopbackHTTPServer):
+    """protocol: "openai" (Grok chat completions) or "anthropic" (messages).
+
+    `url` is the base URL: XAI_BASE_URL for "openai", ANTHROPIC_BASE_URL for "anthropic".
+    """
 
     def __init__(self, protocol: str) -> None:
         if protocol not in ("openai", "anthropic"):
             raise ValueError(protocol)
         self.protocol = protocol
+        self.path = "/v1" if protocol == "openai" else ""
         self.requests: list[RecordedRequest] = []
         self._default = Behaviour()
         self._per_key: dict[str, Behaviour] = {}
         self._lock = threading.Lock()
         self._released = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
 
     # --- control ---------------------------------------------------------------
-    def start(self) -> FakeLLMServer:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        # A short poll interval keeps stop() (and so each test's teardown) quick.
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
     def stop(self) -> None:
         self._released.set()  # let hanging requests finish so shutdown is quick
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        """Base URL: XAI_BASE_URL for "openai", ANTHROPIC_BASE_URL for "anthropic"."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}" + ("/v1" if self.protocol == "openai" else "")
+        super().stop()
 
     def behave(
         self,

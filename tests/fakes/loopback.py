@@ -1,5 +1,5 @@
-"""The loopback HTTP server the HTTP fakes (Resend, MillionVerifier, webhook
-receivers) stand on: a threaded server on a free port of 127.0.0.1."""
+"""The loopback HTTP server the HTTP fakes (Grok and Claude, Resend, MillionVerifier,
+webhook receivers) stand on: a threaded server on a free port of 127.0.0.1."""
 
 from __future__ import annotations
 
