@@ -1,4 +1,4 @@
-"""Re-emit enrichment work that a lost message left behind (DESIGN.md, principle 1).
+"""Re-emit enrichment work that a lost message left behind (docs/pipeline.md, "Principles").
 
 A queue message is only a nudge: when Redis loses one, the prospect's row still says
 what is due. Prospects stuck in `enriching`, and `enriched` prospects still waiting

@@ -20,7 +20,7 @@ from enrichment.dns import DnsError, DnsTimeout, NoSuchDomain, Resolver
 from enrichment.emails import GENERIC_LOCALS, ROLE_LOCALS
 from enrichment.providers import Provider, ProviderRejected, ProviderUnavailable
 
-# MillionVerifier `result` -> our email_status (issue 4).
+# MillionVerifier `result` -> our email_status.
 MV_STATUS = {
     "ok": EmailStatus.VALID,
     "catch_all": EmailStatus.CATCH_ALL,

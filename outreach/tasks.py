@@ -43,7 +43,7 @@ def compose_email(enrollment_id: int, step: int) -> None:
         emit("SendEmail", {"message_id": result.message.pk})
 
 
-# --- Sending (issue 5): SendEmail, EmailSent, and the scheduler's SendEmailBatch / SweepStuckWork.
+# --- Sending: SendEmail, EmailSent, and the scheduler's SendEmailBatch / SweepStuckWork.
 
 
 @event_actor("SendEmail", queue="send")
@@ -98,7 +98,7 @@ def sweep_stuck_work() -> None:
     )
 
 
-# --- Replies (issue 6): InboundEmail, and the scheduler's PollInboxes / ResumeOutOfOffice.
+# --- Replies: InboundEmail, and the scheduler's PollInboxes / ResumeOutOfOffice.
 
 
 @event_actor("InboundEmail", queue="reply")

@@ -12,7 +12,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Envelope:
-    """What every event carries besides its payload (DESIGN.md, principle 3).
+    """What every event carries besides its payload (docs/pipeline.md, "Principles").
 
     `trace_id` is shared by every event caused by the same first event;
     `parent_id` is the event whose actor emitted this one; `retry_count` is the

@@ -1,4 +1,4 @@
-"""Retry policy per queue (DESIGN.md, "Retry policy")."""
+"""Retry policy per queue (docs/pipeline.md, "Retries")."""
 
 from __future__ import annotations
 

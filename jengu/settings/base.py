@@ -145,13 +145,13 @@ def configure_services(database_url: str, redis_url: str) -> dict:
             "OPTIONS": {
                 "url": redis_base,
                 # A silent worker's unacked messages come back after this many ms
-                # (LIBRARY-NOTES: the library default leaves them for minutes).
+                # (with the library's default chance of maintenance they stay for minutes).
                 "heartbeat_timeout": env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=30000),
                 "maintenance_chance": env.int("DRAMATIQ_MAINTENANCE_CHANCE", default=10000),
             },
             # Before-hooks run in this order, after-hooks in reverse. The bus
             # middleware sit before EventRetries so that their after-hooks see
-            # its retry-or-fail decision (LIBRARY-NOTES); see jengu/bus/middleware.
+            # its retry-or-fail decision; see jengu/bus/middleware.
             "MIDDLEWARE": [
                 "django_dramatiq.middleware.DbConnectionsMiddleware",
                 "dramatiq.middleware.AgeLimit",

@@ -1,1 +1,1 @@
-"""Inbound mail: store, parse, thread, classify, and act on replies (issue 6)."""
+"""Inbound mail: store, parse, thread, classify, and act on replies."""

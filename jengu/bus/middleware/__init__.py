@@ -2,7 +2,8 @@
 
 Order in `DRAMATIQ_BROKER["MIDDLEWARE"]` matters: before-hooks run in list order
 and after-hooks in reverse, so these come before `EventRetries` (whose after-hook
-decides between retry and failure; see LIBRARY-NOTES) and in this order:
+decides between retry and failure: a hook added after it still sees
+`message.failed == False` on the final attempt) and in this order:
 
     EnvelopeContext, Deduplication, EventLog, DeadLetters, EventRetries
 
