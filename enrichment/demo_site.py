@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from enrichment.dns import StaticResolver
+from jengu.dns import StaticResolver
 
 DEMO_PORT = 8025
 Route = Callable[[BaseHTTPRequestHandler], None]

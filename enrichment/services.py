@@ -19,7 +19,6 @@ from django.utils import timezone
 from crm.models import EmailStatus, Prospect, Stage
 from crm.services import prospect_change_stage, stage_transition_allowed
 from enrichment.choice import Choice, choose_address
-from enrichment.dns import Resolver, get_resolver
 from enrichment.emails import EmailFinder, EmailSearch
 from enrichment.fetch import Fetcher
 from enrichment.search import SearchProvider, get_search_provider
@@ -31,6 +30,7 @@ from enrichment.validation import (
 )
 from enrichment.website import WebsiteFinder, WebsiteSearch
 from jengu.bus import emit
+from jengu.dns import Resolver, get_resolver
 from jengu.redis_helpers import ProspectLock
 
 logger = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from django.conf import settings
 from email_validator import EmailNotValidError, validate_email
 
 from crm.models import EmailStatus
-from enrichment.dns import DnsError, DnsTimeout, NoSuchDomain, Resolver
 from enrichment.emails import GENERIC_LOCALS, ROLE_LOCALS
 from enrichment.providers import Provider, ProviderRejected, ProviderUnavailable
+from jengu.dns import DnsError, DnsTimeout, NoSuchDomain, Resolver
 
 # MillionVerifier `result` -> our email_status.
 MV_STATUS = {

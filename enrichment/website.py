@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from crm.models import Prospect
-from enrichment.dns import DnsError, NoSuchDomain, Resolver
 from enrichment.fetch import FetchedPage, Fetcher, FetchError
 from enrichment.names import FREE_MAIL_DOMAINS, core_tokens, domain_labels, tokens
 from enrichment.pages import ParsedPage, parse_page
 from enrichment.search import SearchProvider, SearchUnavailable
+from jengu.dns import DnsError, NoSuchDomain, Resolver
 
 MIN_CONFIDENCE = 0.5
 MAX_GUESSES = 16

@@ -239,9 +239,7 @@ ENRICHMENT_GUESS_URL_TEMPLATES = env.list(
 ENRICHMENT_GUESS_TLDS = env.list("ENRICHMENT_GUESS_TLDS", default=["com", "net", "eu"])
 # Prospects quiet this long in `enriching` (or waiting for a verdict) are re-emitted.
 ENRICHMENT_STUCK_AFTER_MINUTES = env.int("ENRICHMENT_STUCK_AFTER_MINUTES", default=15)
-ENRICHMENT_DNS_RESOLVER = env.str(
-    "ENRICHMENT_DNS_RESOLVER", default="enrichment.dns.DnsPythonResolver"
-)
+ENRICHMENT_DNS_RESOLVER = env.str("ENRICHMENT_DNS_RESOLVER", default="jengu.dns.DnsPythonResolver")
 ENRICHMENT_DNS_TIMEOUT = env.float("ENRICHMENT_DNS_TIMEOUT", default=3.0)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")

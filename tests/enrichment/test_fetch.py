@@ -4,8 +4,9 @@ import time
 
 import pytest
 
-from enrichment.dns import StaticResolver
-from enrichment.fetch import Fetcher, FetchError, address_is_public
+from enrichment.fetch import Fetcher, FetchError
+from jengu.dns import StaticResolver
+from jengu.netguard import address_is_public
 
 NOT_PUBLIC = [
     "127.0.0.1", "127.8.8.8", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",

@@ -4,9 +4,9 @@ import logging
 
 import pytest
 
-from enrichment.dns import StaticResolver
 from enrichment.providers import ProviderUnavailable
 from enrichment.validation import MillionVerifier, local_checks, verify_address
+from jengu.dns import StaticResolver
 from jengu.redis_helpers import CircuitBreaker, reset_breaker
 from tests.fakes.millionverifier import API_KEY, FakeMillionVerifier
 

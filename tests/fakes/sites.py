@@ -21,7 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 from enrichment.demo_site import HotelSite, SiteServer, send
-from enrichment.dns import StaticResolver
+from jengu.dns import StaticResolver
 
 CASA_AZUL = HotelSite(
     name="Hotel Casa Azul",
