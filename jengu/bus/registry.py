@@ -44,3 +44,11 @@ def actor_path(event_type: str) -> str:
 
 def _path(actor: dramatiq.Actor) -> str:
     return f"{actor.fn.__module__}.{actor.fn.__qualname__}"
+
+
+def all_actors() -> dict[str, dramatiq.Actor]:
+    """Every event type and its actor, after importing every app's `tasks` module."""
+    if not _discovered.is_set():
+        autodiscover_modules("tasks")
+        _discovered.set()
+    return dict(_actors)
