@@ -38,7 +38,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             request, f"API key for {obj.name!r}: {created.key} — copy it now, it is not stored."
         )
 
-    @admin.action(description="Revoke selected keys")
+    @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = api_keys_revoke(api_keys=queryset)
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)

@@ -4,6 +4,7 @@ Every variable is listed in `.env.example`. `dev`, `test` and `production` impor
 this module and only decide defaults and hardening; nothing here starts a server.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -66,6 +67,9 @@ INSTALLED_APPS = [
     "crm",
     "enrichment",
     "outreach",
+    "axes",
+    # Last: its post_migrate hook syncs roles once every app's permissions exist.
+    "jengu.access",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jengu.metrics.RequestMetricsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jengu.urls"
@@ -111,6 +117,28 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "crm:login"
 LOGIN_REDIRECT_URL = "crm:overview"
+
+# Logins (dashboard and admin) are throttled by django-axes: after LOGIN_FAILURE_LIMIT
+# failures for one username from one address, that pair is locked out for
+# LOGIN_LOCKOUT_MINUTES (429); a success resets the count. Operators see and lift
+# lockouts in the admin (Axes) or with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "dashboard/locked_out.html"
+# Reverse proxies in front of the web process (each appends to X-Forwarded-For).
+# 0: the connection's own address is the client's.
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
+if LOGIN_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = LOGIN_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -325,6 +353,8 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         # The crontab leader lock is refreshed every 5 s; one INFO line each is noise.
         "apscheduler": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 
