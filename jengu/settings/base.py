@@ -131,14 +131,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "dashboard/locked_out.html"
-# Reverse proxies in front of the web process (each appends to X-Forwarded-For).
-# 0: the connection's own address is the client's.
+# Reverse proxies in front of the web process, each appending to X-Forwarded-For;
+# 0: the connection's own address is the client's (jengu/access/client_ip.py).
 LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
-if LOGIN_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = LOGIN_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_CLIENT_IP_CALLABLE = "jengu.access.client_ip.login_client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
