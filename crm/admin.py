@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from crm.errors import InvalidInput
+from crm.inbox_services import MAIL_HOST_FIELDS, mail_host_check
 from crm.models import Campaign, CampaignStep, Enrollment, Inbox, Prospect, StageChange
 from crm.services import campaign_enroll, campaign_set_status, prospects_mark_lost
 from enrichment.admin import ProspectEnrichmentAdminMixin
@@ -200,6 +202,12 @@ class InboxForm(forms.ModelForm):
         for name in self.SECRET_FIELDS:
             if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
+        for name in MAIL_HOST_FIELDS:
+            if cleaned.get(name) and name in self.changed_data:
+                try:
+                    mail_host_check(field=name, host=cleaned[name])
+                except InvalidInput as exc:
+                    self.add_error(name, str(exc))
         return cleaned
 
 

@@ -12,6 +12,7 @@ from jengu.apikeys.keys import api_key_create, api_keys_revoke
 from jengu.apikeys.models import ApiKey, WebhookDelivery, WebhookSubscription
 from jengu.apikeys.scopes import READ, SCOPES
 from jengu.apikeys.webhook_events import WEBHOOK_EVENTS
+from jengu.apikeys.webhooks import webhook_url_check
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -77,6 +78,14 @@ class WebhookSubscriptionForm(forms.ModelForm):
     class Meta:
         model = WebhookSubscription
         fields = ("url", "events", "secret", "description", "active")
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            webhook_url_check(url)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return url
 
     def clean_secret(self) -> str:
         secret = self.cleaned_data["secret"]

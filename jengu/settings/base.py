@@ -285,6 +285,14 @@ HEALTH_DEAD_LETTERS_WARN = env.int("HEALTH_DEAD_LETTERS_WARN", default=50)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=120)
 API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=10.0)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# Outbound webhooks connect only to public addresses (the enrichment fetcher's guard);
+# allow private ones for receivers on your own network, all or by network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+# Inbox SMTP/IMAP hosts set in the admin or the API may not resolve to loopback,
+# private or link-local addresses unless allowed here (self-hosted mail servers).
+MAIL_HOSTS_ALLOW_PRIVATE = env.bool("MAIL_HOSTS_ALLOW_PRIVATE", default=False)
+MAIL_HOSTS_ALLOWED_NETWORKS = env.list("MAIL_HOSTS_ALLOWED_NETWORKS", default=[])
 # Outbound webhooks: seconds to wait for a subscriber before retrying later.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Retries of a failed delivery (then a dead letter): backoff doubles from min to max.
