@@ -9,15 +9,19 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.utils import timezone
 
 from jengu.apikeys.keys import api_key_authenticate, api_key_create
 from jengu.apikeys.models import ApiKey
 from jengu.apikeys.scopes import ALL_SCOPES
-from jengu.bus.envelope import Envelope
 from jengu.events.models import DeadLetter
 from tests.api.conftest import ApiClient
-from tests.factories import CampaignFactory, CampaignStepFactory, InboxFactory, ProspectFactory
+from tests.factories import (
+    CampaignFactory,
+    CampaignStepFactory,
+    InboxFactory,
+    ProspectFactory,
+    webhook_dead_letter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,22 +32,7 @@ def ids():
     campaign = CampaignFactory(status="draft")
     campaign.inboxes.add(inbox)
     CampaignStepFactory(campaign=campaign)
-    now = timezone.now()
-    envelope = Envelope.new("DeliverWebhook", parent=None, source="test")
-    letter = DeadLetter.objects.create(
-        event_id=envelope.event_id,
-        trace_id=envelope.trace_id,
-        event_type="DeliverWebhook",
-        queue="track",
-        actor="deliver_webhook",
-        envelope=envelope.as_dict(),
-        args={"delivery_id": 1},
-        exception_type="TimeoutError",
-        classification="transient",
-        attempts=3,
-        first_failed_at=now,
-        last_failed_at=now,
-    )
+    letter = webhook_dead_letter()
     return {
         "prospect": ProspectFactory(email="casa@azul.example").pk,
         "campaign": campaign.pk,

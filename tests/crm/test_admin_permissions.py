@@ -11,16 +11,19 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from crm.models import Campaign, Enrollment, Prospect, Stage
 from jengu.apikeys.keys import api_key_create
 from jengu.apikeys.models import ApiKey
-from jengu.bus.envelope import Envelope
 from jengu.events.models import DeadLetter
 from outreach.models import EmailMessage, InboundEmail, Suppression
 from tests.dashboard.conftest import outbound, reply
-from tests.factories import CampaignFactory, EnrollmentFactory, ProspectFactory
+from tests.factories import (
+    CampaignFactory,
+    EnrollmentFactory,
+    ProspectFactory,
+    webhook_dead_letter,
+)
 from tests.roles import role_user
 
 pytestmark = pytest.mark.django_db
@@ -67,25 +70,6 @@ def test_view_only_staff_are_offered_no_action_on_any_list():
         )
 
 
-def dead_letter() -> DeadLetter:
-    now = timezone.now()
-    envelope = Envelope.new("DeliverWebhook", parent=None, source="test")
-    return DeadLetter.objects.create(
-        event_id=envelope.event_id,
-        trace_id=envelope.trace_id,
-        event_type="DeliverWebhook",
-        queue="track",
-        actor="deliver_webhook",
-        envelope=envelope.as_dict(),
-        args={"delivery_id": 1},
-        exception_type="TimeoutError",
-        classification="transient",
-        attempts=3,
-        first_failed_at=now,
-        last_failed_at=now,
-    )
-
-
 @pytest.mark.parametrize("role", [None, "Viewer"])
 def test_view_only_staff_cannot_change_anything_through_actions(role):
     client = staff_client(role)
@@ -95,7 +79,7 @@ def test_view_only_staff_cannot_change_anything_through_actions(role):
     uncertain = outbound(enrollment=EnrollmentFactory(), step=1, status="uncertain")
     inbound = reply(to=pending, label="other", needs_human=True)
     key = api_key_create(name="integration").api_key
-    letter = dead_letter()
+    letter = webhook_dead_letter()
 
     run_action(client, "crm_campaign", "activate", [campaign.pk])
     run_action(client, "crm_prospect", "suppress", [prospect.pk])
@@ -127,7 +111,7 @@ def test_sales_staff_approve_enroll_and_suppress_but_cannot_revoke_keys_or_reque
     prospect = ProspectFactory(email="stop@hotel.example", stage=Stage.READY)
     pending = outbound(enrollment=EnrollmentFactory(), step=1, status="pending_approval")
     key = api_key_create(name="integration").api_key
-    letter = dead_letter()
+    letter = webhook_dead_letter()
 
     run_action(client, "outreach_pendingapproval", "approve_selected", [pending.pk])
     run_action(client, "crm_prospect", "enroll_in_campaign", [prospect.pk],
@@ -147,7 +131,7 @@ def test_sales_staff_approve_enroll_and_suppress_but_cannot_revoke_keys_or_reque
 def test_operator_staff_revoke_keys_and_requeue_dead_letters():
     client = staff_client("Operator")
     key = api_key_create(name="integration").api_key
-    letter = dead_letter()
+    letter = webhook_dead_letter()
 
     run_action(client, "apikeys_apikey", "revoke", [key.pk])
     run_action(client, "events_deadletter", "requeue", [letter.pk])
