@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from crm.errors import InvalidInput
+from crm.inbox_services import MAIL_HOST_FIELDS, mail_host_check
 from crm.models import Campaign, CampaignStep, Enrollment, Inbox, Prospect, StageChange
 from crm.services import campaign_enroll, campaign_set_status, prospects_mark_lost
 from enrichment.admin import ProspectEnrichmentAdminMixin
@@ -126,7 +128,13 @@ class ProspectAdmin(FastActionCheckboxMixin, ProspectEnrichmentAdminMixin, admin
             matches |= queryset.filter(domain=term.lower().removeprefix("www."))
         return matches, False
 
-    @admin.action(description="Enroll selected prospects in a campaign…")
+    def has_enroll_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("crm.add_enrollment")
+
+    def has_suppress_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("outreach.add_suppression")
+
+    @admin.action(description="Enroll selected prospects in a campaign…", permissions=["enroll"])
     def enroll_in_campaign(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         form = EnrollForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -155,12 +163,14 @@ class ProspectAdmin(FastActionCheckboxMixin, ProspectEnrichmentAdminMixin, admin
         }
         return render(request, "admin/crm/prospect/enroll.html", context)
 
-    @admin.action(description="Mark selected prospects lost")
+    @admin.action(description="Mark selected prospects lost", permissions=["change"])
     def mark_lost(self, request: HttpRequest, queryset: QuerySet) -> None:
         moved = prospects_mark_lost(prospects=queryset, changed_by=actor_name(request))
         self.message_user(request, f"{moved} marked lost.", messages.SUCCESS)
 
-    @admin.action(description="Suppress selected prospects (never e-mail again)")
+    @admin.action(
+        description="Suppress selected prospects (never e-mail again)", permissions=["suppress"]
+    )
     def suppress(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = prospects_suppress(
             prospects=queryset, reason="suppressed by operator", source=actor_name(request)
@@ -192,6 +202,12 @@ class InboxForm(forms.ModelForm):
         for name in self.SECRET_FIELDS:
             if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
+        for name in MAIL_HOST_FIELDS:
+            if cleaned.get(name) and name in self.changed_data:
+                try:
+                    mail_host_check(field=name, host=cleaned[name])
+                except InvalidInput as exc:
+                    self.add_error(name, str(exc))
         return cleaned
 
 
@@ -292,19 +308,21 @@ class CampaignAdmin(admin.ModelAdmin):
         ("Review", {"fields": ("require_approval", "approve_follow_ups", "first_steps_paused")}),
     )
 
-    @admin.action(description="Activate / resume selected campaigns")
+    @admin.action(description="Activate / resume selected campaigns", permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
         for campaign in queryset:
             campaign_set_status(campaign=campaign, status=Campaign.Status.ACTIVE)
         self.message_user(request, f"{queryset.count()} campaigns active.", messages.SUCCESS)
 
-    @admin.action(description="Pause selected campaigns")
+    @admin.action(description="Pause selected campaigns", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet) -> None:
         for campaign in queryset:
             campaign_set_status(campaign=campaign, status=Campaign.Status.PAUSED)
         self.message_user(request, f"{queryset.count()} campaigns paused.", messages.SUCCESS)
 
-    @admin.action(description="Resume first touches paused by bounce protection")
+    @admin.action(
+        description="Resume first touches paused by bounce protection", permissions=["change"]
+    )
     def resume_first_steps(self, request: HttpRequest, queryset: QuerySet) -> None:
         updated = queryset.update(first_steps_paused=False)
         self.message_user(request, f"{updated} campaigns resumed.", messages.SUCCESS)

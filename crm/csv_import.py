@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -57,6 +58,12 @@ HEADER_ALIASES = {
 }
 
 
+# The longest field the reader holds in memory. Real lead lists stay far below it (a
+# prospect's longest column, notes, takes 10,000 characters); a longer field is that
+# line's error, not the end of the import (Python's csv default stops at 128 KiB).
+MAX_FIELD_CHARACTERS = 1024 * 1024
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -89,17 +96,59 @@ def header_map(header: list[str]) -> dict[int, str]:
     return mapping
 
 
-def _rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
+@contextmanager
+def _field_size_limit(limit: int) -> Iterator[None]:
+    """csv's limit is process-wide: raise it for one import, then put it back."""
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _records(reader) -> Iterator[tuple[int, list[str] | RowError]]:
+    """The reader's records; a line it cannot read becomes that line's error.
+
+    The reader starts afresh on the next physical line after an error, so one bad
+    line never ends the import.
+    """
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field limit" in reason:
+                reason = f"a field is longer than {MAX_FIELD_CHARACTERS} characters"
+            yield reader.line_num, RowError(reason)
+            continue
+        yield reader.line_num, values
+
+
+def _nul_error(raw: dict[str, str]) -> RowError | None:
+    """PostgreSQL cannot store NUL in text: refuse the row before its chunk is written."""
+    for name, value in raw.items():
+        if "\x00" in value:
+            return RowError(f"{name} contains a NUL byte")
+    return None
+
+
+def _rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str] | RowError]]:
     reader = csv.reader(stream)
     try:
         header = next(reader)
     except StopIteration:
         raise ImportFileError("the file is empty") from None
     mapping = header_map(header)
-    for values in reader:
+    for line, values in _records(reader):
+        if isinstance(values, RowError):
+            yield line, values
+            continue
         if not any(map(str.strip, values)):
             continue
-        yield reader.line_num, {name: values[i] for i, name in mapping.items() if i < len(values)}
+        raw = {name: values[i] for i, name in mapping.items() if i < len(values)}
+        yield line, _nul_error(raw) or raw
 
 
 def _upsert_chunk(chunk: list[dict], source: str):
@@ -125,6 +174,25 @@ def _flush(chunk: list[dict], report: ImportReport, source: str, dry_run: bool) 
     chunk.clear()
 
 
+def _accept(
+    line: int, raw: dict[str, str] | RowError, report: ImportReport, seen: dict[tuple, int]
+) -> dict | None:
+    """The cleaned row to write, or None once its error is in the report."""
+    try:
+        if isinstance(raw, RowError):
+            raise raw
+        row = prospect_row_clean(raw)
+    except RowError as exc:
+        report.errors.append((line, str(exc)))
+        return None
+    key = natural_key(row)
+    if key in seen:
+        report.errors.append((line, f"duplicate of line {seen[key]}"))
+        return None
+    seen[key] = line
+    return row
+
+
 def prospects_import_csv(
     *,
     stream: TextIO,
@@ -137,20 +205,13 @@ def prospects_import_csv(
     report = ImportReport()
     chunk: list[dict] = []
     seen: dict[tuple[str, ...], int] = {}
-    for line, raw in _rows(stream):
-        try:
-            row = prospect_row_clean(raw)
-        except RowError as exc:
-            report.errors.append((line, str(exc)))
-            continue
-        key = natural_key(row)
-        if key in seen:
-            report.errors.append((line, f"duplicate of line {seen[key]}"))
-            continue
-        seen[key] = line
-        chunk.append(row)
-        if len(chunk) >= chunk_size:
-            _flush(chunk, report, source, dry_run)
+    with _field_size_limit(MAX_FIELD_CHARACTERS):
+        for line, raw in _rows(stream):
+            row = _accept(line, raw, report, seen)
+            if row is not None:
+                chunk.append(row)
+            if len(chunk) >= chunk_size:
+                _flush(chunk, report, source, dry_run)
     _flush(chunk, report, source, dry_run)
     if campaign is not None and not dry_run:
         results = campaign_enroll(campaign=campaign, prospect_ids=report.prospect_ids)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from crm.errors import InvalidInput
 from crm.models import Inbox
+from jengu.dns import get_resolver
+from jengu.netguard import AddressPolicy, BlockedAddress, host_refuse_private
 
 INBOX_FIELDS = (
     "email",
@@ -40,6 +43,28 @@ def _check_transport(inbox: Inbox) -> None:
         raise InvalidInput("resend_api_key", "a Resend inbox needs resend_api_key")
 
 
+MAIL_HOST_FIELDS = ("smtp_host", "imap_host")
+
+
+def mail_host_check(*, field: str, host: str) -> None:
+    """Refuse a mail host on a loopback, private or link-local address (InvalidInput).
+
+    Typed in by a user, it would make workers connect inside our network; self-hosted
+    mail servers are let through by MAIL_HOSTS_ALLOW_PRIVATE / MAIL_HOSTS_ALLOWED_NETWORKS.
+    """
+    policy = AddressPolicy.build(
+        allow_private=settings.MAIL_HOSTS_ALLOW_PRIVATE,
+        allowed_networks=settings.MAIL_HOSTS_ALLOWED_NETWORKS,
+    )
+    try:
+        host_refuse_private(host, resolver=get_resolver(), policy=policy)
+    except BlockedAddress as exc:
+        raise InvalidInput(
+            field,
+            f"{exc.detail}; mail servers on private networks need MAIL_HOSTS_ALLOWED_NETWORKS",
+        ) from None
+
+
 @transaction.atomic
 def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
     """Apply the given fields (e-mail stored lower-case); a blank secret is kept as is."""
@@ -49,6 +74,8 @@ def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
         value = data[name]
         if name in ("smtp_password", "resend_api_key", "imap_password") and not value:
             continue  # clients echo back a form without the secret: never wipe it
+        if name in MAIL_HOST_FIELDS and value and value != getattr(inbox, name):
+            mail_host_check(field=name, host=value)
         setattr(inbox, name, value.strip().lower() if name == "email" else value)
     _check_transport(inbox)
     inbox.save()

@@ -20,7 +20,7 @@ urlpatterns = [
     path("inboxes/", views.inbox_list, name="inboxes"),
     path("system/", system_views.system, name="system"),
     path("system/breakers/<str:name>/reset/", system_views.breaker_reset, name="breaker_reset"),
-    path("system/traces/<str:trace_id>/", system_views.trace, name="trace"),
+    path("system/traces/<uuid:trace_id>/", system_views.trace, name="trace"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="dashboard/login.html"),

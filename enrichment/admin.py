@@ -92,7 +92,7 @@ def findings_html(data: dict) -> SafeString:
 class ProspectEnrichmentAdminMixin:
     """Add to ProspectAdmin: action `enrich_selected`, read-only `enrichment_findings`."""
 
-    @admin.action(description="Enrich selected prospects")
+    @admin.action(description="Enrich selected prospects", permissions=["change"])
     def enrich_selected(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> None:
         result = prospects_enqueue_enrichment(prospects=queryset.only("id", "stage"))
         self.message_user(

@@ -16,6 +16,7 @@ from crm.services import InvalidStageTransition
 from crm.upsert import RowError
 from jengu.api_common import unprocessable
 from jengu.apikeys.auth import ApiKeyAuth, ApiKeyRateThrottle
+from jengu.apikeys.scopes import CAMPAIGNS_WRITE, PROSPECTS_WRITE, SEND
 from jengu.events.api import dead_letters_router, traces_router
 from outreach.api import messages_router
 
@@ -25,7 +26,8 @@ logger = logging.getLogger(__name__)
 COMMON_ERRORS = {
     "400": "Malformed request (e.g. a body that is not JSON).",
     "401": "Missing, invalid or revoked API key.",
-    "403": "The key is read-only and the request writes.",
+    "403": "The key lacks the scope this request needs (`read`, `prospects:write`, "
+    "`campaigns:write` or `send`).",
     "404": "No such object.",
     "409": "Conflicts with an existing record or state.",
     "413": "Request body too large.",
@@ -56,7 +58,10 @@ api = JenguAPI(
     title="Jengu API",
     version="1.0",
     description="Prospects, campaigns, inboxes and messages for integrations. "
-    "Authenticate with the `X-API-Key` header (`manage.py create_api_key NAME`).",
+    "Authenticate with the `X-API-Key` header (`manage.py create_api_key NAME "
+    "[--scopes read,prospects:write,...]`). Reads need the `read` scope; writes need "
+    "`prospects:write` (prospects), `campaigns:write` (campaigns, inboxes) or `send` "
+    "(activate a campaign, enroll, requeue or discard dead letters).",
     urls_namespace="api",
     docs_url="/docs",
     auth=ApiKeyAuth(),
@@ -100,10 +105,12 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _json(request, 500, {"detail": "internal error; it has been logged"})
 
 
-api.add_router("/prospects", prospects_router, tags=["prospects"])
-api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
-api.add_router("/inboxes", inboxes_router, tags=["inboxes"])
+# Each mount names the scope its writes need; reads always need `read`. Enrolling
+# and activating are `send` (crm/api/campaigns.py); routers without one are read-only.
+api.add_router("/prospects", prospects_router, tags=["prospects"], auth=ApiKeyAuth(PROSPECTS_WRITE))
+api.add_router("/campaigns", campaigns_router, tags=["campaigns"], auth=ApiKeyAuth(CAMPAIGNS_WRITE))
+api.add_router("/inboxes", inboxes_router, tags=["inboxes"], auth=ApiKeyAuth(CAMPAIGNS_WRITE))
 api.add_router("/messages", messages_router, tags=["messages"])
 api.add_router("/metrics", metrics_router, tags=["metrics"])
 api.add_router("/traces", traces_router, tags=["events"])
-api.add_router("/dead-letters", dead_letters_router, tags=["events"])
+api.add_router("/dead-letters", dead_letters_router, tags=["events"], auth=ApiKeyAuth(SEND))

@@ -31,6 +31,9 @@ DEMO_ENV = {
     "ENRICHMENT_ALLOWED_NETWORKS": "127.0.0.1/32",
     "ENRICHMENT_GUESS_URL_TEMPLATES": "http://{domain}:8025/",
     "ENRICHMENT_GUESS_TLDS": "example",
+    # The demo inbox sends to the local mail sink on 127.0.0.1, which the mail-host
+    # guard refuses unless allowed: editing that inbox in the admin must keep working.
+    "MAIL_HOSTS_ALLOWED_NETWORKS": "127.0.0.1/32",
     # A demo should show mail within a minute, not after a production-sized pause.
     "SEND_BATCH_INTERVAL_MINUTES": "1",
     "SEND_PACING_JITTER_SECONDS": "2",

@@ -11,6 +11,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from jengu.scrubbing import scrub_event
+
 # Attributes every LogRecord has; anything else was passed with `extra=`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 TRACE_FIELDS = ("trace_id", "event_id", "event_type")
@@ -66,13 +68,23 @@ def _tag_trace(event: dict, hint: dict) -> dict:
     return event
 
 
-def init_sentry(dsn: str) -> None:
-    import sentry_sdk
+def _before_send(event: dict, hint: dict) -> dict:
+    return scrub_event(_tag_trace(event, hint), hint)
+
+
+def sentry_options(dsn: str) -> dict:
+    """Options of `sentry_sdk.init`: Django, trace tags, secrets scrubbed (jengu/scrubbing.py)."""
     from sentry_sdk.integrations.django import DjangoIntegration
 
-    sentry_sdk.init(
-        dsn=dsn,
-        integrations=[DjangoIntegration()],
-        before_send=_tag_trace,
-        send_default_pii=False,
-    )
+    return {
+        "dsn": dsn,
+        "integrations": [DjangoIntegration()],
+        "before_send": _before_send,
+        "send_default_pii": False,
+    }
+
+
+def init_sentry(dsn: str) -> None:
+    import sentry_sdk
+
+    sentry_sdk.init(**sentry_options(dsn))

@@ -1,11 +1,12 @@
 """Outbound connections that never reach what they should not.
 
 Everything Jengu fetches from an address a stranger chose (prospects' websites,
-webhook receivers an API user registers) connects through `GuardedBackend`, which
+webhook receivers an integrator registers) connects through `GuardedBackend`, which
 resolves the host itself, refuses loopback/private/link-local/multicast/reserved
 addresses and then connects to the address it checked. Because the check sits where
 the socket is opened, it covers every redirect hop and leaves no window for DNS
-rebinding between "check" and "connect".
+rebinding between "check" and "connect". Mail hosts typed into an inbox are checked
+with `host_refuse_private` when they are saved.
 """
 
 from __future__ import annotations
@@ -58,11 +59,20 @@ class AddressPolicy:
     allowed_networks: tuple = ()
 
     @classmethod
+    def build(
+        cls, *, allow_private: bool = False, allowed_networks: Iterable[str] = ()
+    ) -> AddressPolicy:
+        """A policy from plain values, e.g. a subsystem's own settings."""
+        networks = tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks)
+        return cls(allow_private, networks)
+
+    @classmethod
     def from_settings(cls) -> AddressPolicy:
-        networks = tuple(
-            ipaddress.ip_network(n, strict=False) for n in settings.ENRICHMENT_ALLOWED_NETWORKS
+        """Enrichment's policy (ENRICHMENT_ALLOW_PRIVATE_ADDRESSES, ..._ALLOWED_NETWORKS)."""
+        return cls.build(
+            allow_private=settings.ENRICHMENT_ALLOW_PRIVATE_ADDRESSES,
+            allowed_networks=settings.ENRICHMENT_ALLOWED_NETWORKS,
         )
-        return cls(settings.ENRICHMENT_ALLOW_PRIVATE_ADDRESSES, networks)
 
     def allows(self, address: str) -> bool:
         if self.allow_private or address_is_public(address):
@@ -95,6 +105,20 @@ def resolve_allowed(host: str, *, resolver: Resolver, policy: AddressPolicy) -> 
     if refused:
         raise BlockedAddress(f"{host} resolves to non-public {refused[0]}")
     return addresses
+
+
+def host_refuse_private(host: str, *, resolver: Resolver, policy: AddressPolicy) -> None:
+    """Raise BlockedAddress if `host` resolves to an address `policy` refuses.
+
+    For hosts saved now and connected to later (mail servers): a name that does not
+    resolve yet is let through, since the connection will fail on its own.
+    """
+    try:
+        resolve_allowed(host, resolver=resolver, policy=policy)
+    except BlockedAddress:
+        raise
+    except FetchError:
+        return
 
 
 class GuardedBackend(httpcore.NetworkBackend):

@@ -56,11 +56,11 @@ class EmailMessageAdmin(admin.ModelAdmin):
                 request, f"{skipped} skipped: only uncertain messages qualify.", messages.WARNING
             )
 
-    @admin.action(description="Mark as sent (it was delivered)")
+    @admin.action(description="Mark as sent (it was delivered)", permissions=["change"])
     def mark_uncertain_delivered(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._resolve_uncertain(request, queryset, delivered=True)
 
-    @admin.action(description="Send again (it was not delivered)")
+    @admin.action(description="Send again (it was not delivered)", permissions=["change"])
     def send_uncertain_again(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._resolve_uncertain(request, queryset, delivered=False)
 

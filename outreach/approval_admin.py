@@ -47,12 +47,14 @@ class PendingApprovalAdmin(admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.WARNING)
         return done
 
-    @admin.action(description="Approve selected messages (send them)")
+    @admin.action(description="Approve selected messages (send them)", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         done = self._review(request, queryset, message_approve)
         self.message_user(request, f"{done} message(s) approved and queued for sending.")
 
-    @admin.action(description="Reject selected messages (and stop their sequences)")
+    @admin.action(
+        description="Reject selected messages (and stop their sequences)", permissions=["change"]
+    )
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         reason = request.POST.get("reason", "").strip()
         if "confirm" not in request.POST or not reason:

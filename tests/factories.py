@@ -1,8 +1,11 @@
 """factory_boy factories shared by the test suite."""
 
 import factory
+from django.utils import timezone
 
 from crm.models import Campaign, CampaignStep, Enrollment, Inbox, Prospect
+from jengu.bus.envelope import Envelope
+from jengu.events.models import DeadLetter
 
 
 class ProspectFactory(factory.django.DjangoModelFactory):
@@ -57,3 +60,23 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
     prospect = factory.SubFactory(ProspectFactory)
     campaign = factory.SubFactory(CampaignFactory)
+
+
+def webhook_dead_letter() -> DeadLetter:
+    """A failed `DeliverWebhook`, as the dead-letter middleware records one."""
+    now = timezone.now()
+    envelope = Envelope.new("DeliverWebhook", parent=None, source="test")
+    return DeadLetter.objects.create(
+        event_id=envelope.event_id,
+        trace_id=envelope.trace_id,
+        event_type="DeliverWebhook",
+        queue="track",
+        actor="deliver_webhook",
+        envelope=envelope.as_dict(),
+        args={"delivery_id": 1},
+        exception_type="TimeoutError",
+        classification="transient",
+        attempts=3,
+        first_failed_at=now,
+        last_failed_at=now,
+    )

@@ -22,6 +22,8 @@ from crm.models import Campaign
 from crm.selectors import campaign_stats
 from crm.services import campaign_enroll
 from jengu.api_common import DbId, PageQuery, keyset_page
+from jengu.apikeys.auth import ApiKeyAuth, scope_require
+from jengu.apikeys.scopes import SEND
 
 router = Router()
 
@@ -39,8 +41,15 @@ def list_campaigns(request: HttpRequest, page: Query[PageQuery]) -> dict:
     return keyset_page(_campaigns(), page=page)
 
 
+def _activation_needs_send(request: HttpRequest, status: str | None) -> None:
+    # Activating starts sending: the campaigns:write scope alone may not do it.
+    if status == Campaign.Status.ACTIVE:
+        scope_require(request, SEND)
+
+
 @router.post("", response={201: CampaignOut}, summary="Create a campaign with its steps")
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Campaign]:
+    _activation_needs_send(request, payload.status)
     try:
         campaign = campaign_create(data=payload.model_dump())
     except IntegrityError:
@@ -65,6 +74,7 @@ def patch_campaign(
 ) -> Campaign:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     data = payload.model_dump(exclude_unset=True)
+    _activation_needs_send(request, data.get("status"))
     try:
         campaign_update(campaign=campaign, data=data)
     except IntegrityError:
@@ -72,7 +82,13 @@ def patch_campaign(
     return _campaigns().get(pk=campaign.pk)
 
 
-@router.post("/{campaign_id}/enroll", response=EnrollOut, summary="Enroll prospects")
+@router.post(
+    "/{campaign_id}/enroll",
+    response=EnrollOut,
+    summary="Enroll prospects",
+    description="Needs the `send` scope: enrolled prospects get the campaign's e-mails.",
+    auth=ApiKeyAuth(SEND),
+)
 def enroll(request: HttpRequest, campaign_id: Path[DbId], payload: EnrollIn) -> dict:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     results = campaign_enroll(campaign=campaign, prospect_ids=payload.prospect_ids)

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from crm.dashboard.params import id_param
 from crm.models import Campaign, DailyStat, EmailStatus, Enrollment, Prospect, Stage
 from jengu.admin_utils import column_values_cached
 
@@ -139,11 +140,10 @@ class ProspectFilters:
 
     @classmethod
     def from_query(cls, params) -> ProspectFilters:
-        campaign = params.get("campaign", "")
         return cls(
             q=params.get("q", "").strip()[:100],
             stage=params.get("stage", "") if params.get("stage") in Stage.values else "",
-            campaign=int(campaign) if campaign.isdigit() else None,
+            campaign=id_param(params, "campaign"),
             email_status=params.get("email_status", "")
             if params.get("email_status") in EmailStatus.values
             else "",

@@ -1,21 +1,31 @@
-"""The operator's pages: queues, workers, breakers, dead letters, traces (staff only)."""
+"""The operator's pages: queues, workers, breakers, dead letters, traces (Operator role)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.dashboard.access import staff_required
+from crm.dashboard.access import dashboard_view
 from jengu import alerts, health
 
 
-@staff_required
+def _trace_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise BadRequest(f"{value[:60]!r} is not a trace id (a UUID)") from None
+
+
+@dashboard_view("events.view_system")
 def system(request: HttpRequest) -> HttpResponse:
     trace_id = request.GET.get("trace", "").strip()
     if trace_id:
-        return redirect("crm:trace", trace_id=trace_id)
+        return redirect("crm:trace", trace_id=_trace_id(trace_id))
     return render(
         request,
         "dashboard/system.html",
@@ -30,7 +40,7 @@ def system(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@dashboard_view("events.reset_breaker")
 @require_POST
 def breaker_reset(request: HttpRequest, name: str) -> HttpResponse:
     from jengu.redis_helpers import reset_breaker
@@ -40,8 +50,8 @@ def breaker_reset(request: HttpRequest, name: str) -> HttpResponse:
     return redirect("crm:system")
 
 
-@staff_required
-def trace(request: HttpRequest, trace_id: str) -> HttpResponse:
+@dashboard_view("events.view_event")
+def trace(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
     from jengu.events.selectors import trace_tree
 
     tree = trace_tree(trace_id)

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from crm.dashboard import activity, charts
 from crm.dashboard import selectors as s
-from crm.dashboard.access import sales_required
+from crm.dashboard.access import dashboard_view
+from crm.dashboard.params import id_list, id_param
 from crm.models import Campaign, EmailStatus, Prospect, Stage
 from jengu import alerts, health, metrics
 from outreach.approval import NotPendingApproval, message_approve, message_edit, message_reject
@@ -54,22 +55,21 @@ def overview_context() -> dict:
     }
 
 
-@sales_required
+@dashboard_view("crm.view_prospect")
 def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/overview.html", overview_context())
 
 
-@sales_required
+@dashboard_view("crm.view_prospect")
 def overview_panels(request: HttpRequest) -> HttpResponse:
     """The overview's panels alone, polled by static/js/live.js every few seconds."""
     return render(request, "dashboard/_overview_panels.html", overview_context())
 
 
-@sales_required
+@dashboard_view("crm.view_prospect")
 def prospect_list(request: HttpRequest) -> HttpResponse:
     filters = s.ProspectFilters.from_query(request.GET)
-    before = request.GET.get("before", "")
-    page = s.prospect_page(filters=filters, before_id=int(before) if before.isdigit() else None)
+    page = s.prospect_page(filters=filters, before_id=id_param(request.GET, "before"))
     query = request.GET.copy()
     query.pop("before", None)
     return render(
@@ -87,7 +87,7 @@ def prospect_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@sales_required
+@dashboard_view("crm.view_prospect")
 def prospect_detail(request: HttpRequest, prospect_id: int) -> HttpResponse:
     prospect = get_object_or_404(Prospect, pk=prospect_id)
     return render(
@@ -101,12 +101,12 @@ def prospect_detail(request: HttpRequest, prospect_id: int) -> HttpResponse:
     )
 
 
-@sales_required
+@dashboard_view("crm.view_campaign")
 def campaign_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/campaigns.html", {"rows": s.campaign_overview()})
 
 
-@sales_required
+@dashboard_view("crm.view_campaign")
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     breakdown = s.campaign_breakdown(campaign=campaign)
@@ -117,7 +117,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     )
 
 
-@sales_required
+@dashboard_view("crm.view_inbox")
 def inbox_list(request: HttpRequest) -> HttpResponse:
     breakers = {b.name: b.state for b in health.breaker_states()}
     # One breaker per inbox connection, named by outreach.sending.rotation.inbox_breaker.
@@ -125,15 +125,14 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/inboxes.html", {"rows": rows})
 
 
-@sales_required
+@dashboard_view("outreach.view_inboundemail")
 def reply_list(request: HttpRequest) -> HttpResponse:
     label = request.GET.get("label", "")
     campaign = request.GET.get("campaign", "")
-    before = request.GET.get("before", "")
     rows, next_cursor = activity.replies_inbox(
         label=label,
-        campaign_id=int(campaign) if campaign.isdigit() else None,
-        before_id=int(before) if before.isdigit() else None,
+        campaign_id=id_param(request.GET, "campaign"),
+        before_id=id_param(request.GET, "before"),
     )
     query = request.GET.copy()
     query.pop("before", None)
@@ -152,7 +151,7 @@ def reply_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@sales_required
+@dashboard_view("outreach.view_inboundemail")
 def reply_detail(request: HttpRequest, reply_id: int) -> HttpResponse:
     reply = get_object_or_404(InboundEmail.objects.defer("raw"), pk=reply_id)
     return render(
@@ -166,7 +165,7 @@ def reply_detail(request: HttpRequest, reply_id: int) -> HttpResponse:
     )
 
 
-@sales_required
+@dashboard_view("outreach.change_inboundemail")
 @require_POST
 def reply_relabel(request: HttpRequest, reply_id: int) -> HttpResponse:
     reply = get_object_or_404(InboundEmail, pk=reply_id)
@@ -186,17 +185,17 @@ def reply_relabel(request: HttpRequest, reply_id: int) -> HttpResponse:
     return redirect("crm:reply_detail", reply_id=reply_id)
 
 
-@sales_required
+@dashboard_view("outreach.view_pendingapproval")
 def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/review.html", {"rows": activity.review_queue()})
 
 
-@sales_required
+@dashboard_view("outreach.change_pendingapproval")
 @require_POST
 def review_action(request: HttpRequest) -> HttpResponse:
     """Approve or reject the ticked messages; an edited subject/body is saved first."""
     action = request.POST.get("action", "")
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = id_list(request.POST, "ids")
     if action not in ("approve", "reject") or not ids:
         messages.error(request, "Tick at least one e-mail and choose approve or reject.")
         return redirect("crm:review")
@@ -226,10 +225,10 @@ def _review_one(request: HttpRequest, message, action: str, by: str) -> None:
     message_approve(message=message, by=by)
 
 
-@sales_required
+@dashboard_view("outreach.change_inboundemail")
 @require_POST
 def replies_mark_handled(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = id_list(request.POST, "ids")
     handled = inbound_mark_handled(inbound_ids=ids)
     messages.success(request, f"{handled} repl{'y' if handled == 1 else 'ies'} marked handled.")
     return redirect("crm:overview" if request.POST.get("back") == "overview" else "crm:replies")

@@ -1,4 +1,4 @@
-"""Request checks for /api/v1/: body size, API key, read-only keys, per-key rate limit."""
+"""Request checks for /api/v1/: body size, API key, its scopes, per-key rate limit."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from jengu.apikeys.keys import api_key_authenticate
 from jengu.apikeys.models import ApiKey
+from jengu.apikeys.scopes import READ
 from jengu.redis_helpers import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -31,18 +32,40 @@ def _check_body_size(request: HttpRequest) -> None:
         raise HttpError(413, f"request body is larger than {settings.API_MAX_BODY_BYTES} bytes")
 
 
+def scope_require(request: HttpRequest, scope: str) -> None:
+    """403 unless the request's key has `scope` (for checks that depend on the body)."""
+    api_key: ApiKey = request.auth  # type: ignore[attr-defined]
+    if not api_key.allows(scope):
+        if api_key.read_only:
+            raise AuthorizationError(message="this API key is read-only")
+        raise AuthorizationError(message=f"this API key lacks the {scope!r} scope")
+
+
 class ApiKeyAuth(APIKeyHeader):
-    """`X-API-Key: <key>`; 401 without a valid key, 403 for a read-only key's writes."""
+    """`X-API-Key: <key>`; 401 without a valid key, 403 without the scope needed.
+
+    Reads (GET, HEAD, OPTIONS) need `read`; writes need `write_scope`, the scope of
+    the routes this instance guards. Without one, the routes are read-only.
+    """
 
     param_name = "X-API-Key"
+
+    def __init__(self, write_scope: str | None = None) -> None:
+        super().__init__()
+        self.write_scope = write_scope
 
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey:
         _check_body_size(request)
         api_key = api_key_authenticate(key=key) if key else None
         if api_key is None:
             raise AuthenticationError(message="missing, invalid or revoked API key (X-API-Key)")
-        if api_key.read_only and request.method not in SAFE_METHODS:
-            raise AuthorizationError(message="this API key is read-only")
+        request.auth = api_key  # scope_require reads it before ninja sets it
+        if request.method in SAFE_METHODS:
+            scope_require(request, READ)
+        elif self.write_scope is None:
+            raise AuthorizationError(message="this endpoint is read-only")
+        else:
+            scope_require(request, self.write_scope)
         return api_key
 
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jengu.apikeys.models import ApiKey
+from jengu.apikeys.scopes import ALL_SCOPES, READ, scopes_clean
 
 KEY_PREFIX = "jk_"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8
@@ -30,8 +31,17 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def api_key_create(*, name: str, read_only: bool = False) -> NewApiKey:
-    """Create a key; the returned plain `key` is the only copy there will ever be."""
+def api_key_create(
+    *, name: str, scopes: list[str] | None = None, read_only: bool = False
+) -> NewApiKey:
+    """Create a key; the returned plain `key` is the only copy there will ever be.
+
+    `scopes` default to every scope (what keys could always do); `read_only` is
+    short for `scopes=["read"]`. Raises ValueError for an unknown scope.
+    """
+    if read_only:
+        scopes = [READ]
+    scopes = scopes_clean(list(ALL_SCOPES) if scopes is None else scopes)
     for _ in range(3):
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         try:
@@ -40,7 +50,7 @@ def api_key_create(*, name: str, read_only: bool = False) -> NewApiKey:
                     name=name[:100],
                     prefix=key[:PREFIX_LENGTH],
                     key_hash=_digest(key),
-                    read_only=read_only,
+                    scopes=scopes,
                 )
             return NewApiKey(api_key=api_key, key=key)
         except IntegrityError:

@@ -21,7 +21,11 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True, help_text="Shown to find a key.")
     key_hash = models.CharField(max_length=64, help_text="SHA-256 of the full key.")
-    read_only = models.BooleanField(default=False, help_text="GET only; writes get 403.")
+    scopes = ArrayField(
+        models.CharField(max_length=32),
+        default=list,
+        help_text="What the key may do: read, prospects:write, campaigns:write, send.",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -36,6 +40,13 @@ class ApiKey(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def read_only(self) -> bool:
+        return self.scopes == ["read"]
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 class WebhookSubscription(models.Model):

@@ -16,6 +16,7 @@ import hmac
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -28,12 +29,21 @@ from jengu.apikeys.models import WebhookDelivery, WebhookSubscription
 from jengu.apikeys.webhook_events import WEBHOOK_EVENTS
 from jengu.bus import emit
 from jengu.bus.errors import PermanentError, TransientError
+from jengu.dns import get_resolver
+from jengu.netguard import (
+    AddressPolicy,
+    BlockedAddress,
+    FetchError,
+    GuardedTransport,
+    host_refuse_private,
+)
 from jengu.redis_helpers import CircuitBreaker
 from jengu.sql import fetch_rows
 
 SIGNATURE_HEADER = "X-Jengu-Signature"
 TIMESTAMP_HEADER = "X-Jengu-Timestamp"
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+WEBHOOK_SCHEMES = ("http", "https")
 
 
 def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -120,13 +130,38 @@ def _post(delivery: WebhookDelivery) -> httpx.Response:
             secret=delivery.subscription.secret, timestamp=timestamp, body=body
         ),
     }
-    return httpx.post(
-        delivery.subscription.url,
-        content=body,
-        headers=headers,
-        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-        follow_redirects=False,
+    transport = GuardedTransport(resolver=get_resolver(), policy=webhook_address_policy())
+    with httpx.Client(
+        transport=transport, timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
+    ) as client:
+        return client.post(delivery.subscription.url, content=body, headers=headers)
+
+
+def webhook_address_policy() -> AddressPolicy:
+    return AddressPolicy.build(
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+        allowed_networks=settings.WEBHOOK_ALLOWED_NETWORKS,
     )
+
+
+def webhook_url_check(url: str) -> None:
+    """Raise ValueError unless `url` is http(s) to a host the policy allows.
+
+    Checked when a subscription is saved, and again by the transport at every
+    connection (a name can be re-pointed after it was saved).
+    """
+    parsed = urlsplit(url)
+    if parsed.scheme not in WEBHOOK_SCHEMES or not parsed.hostname:
+        raise ValueError("use an http:// or https:// URL")
+    try:
+        host_refuse_private(
+            parsed.hostname, resolver=get_resolver(), policy=webhook_address_policy()
+        )
+    except BlockedAddress as exc:
+        raise ValueError(
+            f"{exc.detail}: webhooks go to public addresses only "
+            "(WEBHOOK_ALLOWED_NETWORKS lets a private network through)"
+        ) from None
 
 
 def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
@@ -146,7 +181,15 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
         raise TransientError(f"webhook {delivery.subscription_id}: breaker open")
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
     try:
+        webhook_url_check(delivery.subscription.url)
         response = _post(delivery)
+    except (ValueError, BlockedAddress) as exc:
+        _record_failure(delivery, f"refused: {exc}")
+        raise PermanentError(f"webhook {delivery.pk}: {exc}") from exc
+    except FetchError as exc:  # DNS: the name may resolve again later
+        breaker.record_failure()
+        _record_failure(delivery, str(exc))
+        raise TransientError(f"webhook {delivery.pk}: {exc.reason}") from exc
     except httpx.HTTPError as exc:
         breaker.record_failure()
         _record_failure(delivery, f"{type(exc).__name__}: {exc}")
@@ -161,7 +204,11 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
         )
         delivery.status = WebhookDelivery.Status.DELIVERED
         return delivery
-    _record_failure(delivery, response.text[:500], response.status_code)
+    # The receiver's body is not kept: an admin page must not become a way to read
+    # what some server answered.
+    _record_failure(
+        delivery, f"HTTP {response.status_code} {response.reason_phrase}", response.status_code
+    )
     if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
         breaker.record_failure()
         raise TransientError(f"webhook {delivery.pk}: HTTP {response.status_code}")

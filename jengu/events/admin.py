@@ -161,7 +161,9 @@ class DeadLetterAdmin(admin.ModelAdmin):
     def envelope_pretty(self, obj: DeadLetter) -> str:
         return _pretty_json(obj.envelope)
 
-    @admin.action(description="Requeue (same event id and trace, fresh retries)")
+    @admin.action(
+        description="Requeue (same event id and trace, fresh retries)", permissions=["change"]
+    )
     def requeue(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         # A few thousand rows take seconds; more go to the workers in chunks.
         if queryset[: services.INLINE_REQUEUE_LIMIT + 1].count() > services.INLINE_REQUEUE_LIMIT:
@@ -172,7 +174,7 @@ class DeadLetterAdmin(admin.ModelAdmin):
             message = f"Requeued {count} dead letter(s)."
         self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(description="Discard (with a note)")
+    @admin.action(description="Discard (with a note)", permissions=["change"])
     def discard(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> HttpResponse | None:
         form = DiscardForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():

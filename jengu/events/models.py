@@ -42,6 +42,11 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The dashboard's System page and its breaker resets are for operators.
+        permissions = [
+            ("view_system", "Can see the System page (queues, workers, breakers)"),
+            ("reset_breaker", "Can reset circuit breakers"),
+        ]
         indexes = [
             models.Index(fields=["type", "created_at"]),
             # The prospect timeline looks events up by the prospect in their payload.

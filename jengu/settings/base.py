@@ -4,6 +4,7 @@ Every variable is listed in `.env.example`. `dev`, `test` and `production` impor
 this module and only decide defaults and hardening; nothing here starts a server.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -66,6 +67,9 @@ INSTALLED_APPS = [
     "crm",
     "enrichment",
     "outreach",
+    "axes",
+    # Last: its post_migrate hook syncs roles once every app's permissions exist.
+    "jengu.access",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jengu.metrics.RequestMetricsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jengu.urls"
@@ -111,6 +117,24 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "crm:login"
 LOGIN_REDIRECT_URL = "crm:overview"
+
+# Logins (dashboard and admin) are throttled by django-axes: after LOGIN_FAILURE_LIMIT
+# failures for one username from one address, that pair is locked out for
+# LOGIN_LOCKOUT_MINUTES (429); a success resets the count. Operators see and lift
+# lockouts in the admin (Axes) or with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "dashboard/locked_out.html"
+# Reverse proxies in front of the web process, each appending to X-Forwarded-For;
+# 0: the connection's own address is the client's (jengu/access/client_ip.py).
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "jengu.access.client_ip.login_client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -261,6 +285,14 @@ HEALTH_DEAD_LETTERS_WARN = env.int("HEALTH_DEAD_LETTERS_WARN", default=50)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=120)
 API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=10.0)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# Outbound webhooks connect only to public addresses (the enrichment fetcher's guard);
+# allow private ones for receivers on your own network, all or by network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+# Inbox SMTP/IMAP hosts set in the admin or the API may not resolve to loopback,
+# private or link-local addresses unless allowed here (self-hosted mail servers).
+MAIL_HOSTS_ALLOW_PRIVATE = env.bool("MAIL_HOSTS_ALLOW_PRIVATE", default=False)
+MAIL_HOSTS_ALLOWED_NETWORKS = env.list("MAIL_HOSTS_ALLOWED_NETWORKS", default=[])
 # Outbound webhooks: seconds to wait for a subscriber before retrying later.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Retries of a failed delivery (then a dead letter): backoff doubles from min to max.
@@ -325,6 +357,8 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         # The crontab leader lock is refreshed every 5 s; one INFO line each is noise.
         "apscheduler": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -33,7 +33,7 @@ def _relabel_action(label: str, title: str) -> Callable:
         modeladmin.message_user(request, f"{queryset.count()} relabelled {title}.")
 
     action.__name__ = f"relabel_{label}"
-    return admin.action(description=f"Relabel as {title}")(action)
+    return admin.action(description=f"Relabel as {title}", permissions=["change"])(action)
 
 
 @admin.register(InboundEmail)
@@ -104,7 +104,10 @@ class InboundEmailAdmin(admin.ModelAdmin):
             return
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Reprocess (parse, thread, classify, apply effects again)")
+    @admin.action(
+        description="Reprocess (parse, thread, classify, apply effects again)",
+        permissions=["change"],
+    )
     def reprocess(self, request: HttpRequest, queryset: QuerySet) -> None:
         if queryset.count() > REPROCESS_MAX:
             self.message_user(
@@ -123,7 +126,9 @@ class InboundEmailAdmin(admin.ModelAdmin):
                 malformed += 1
         self.message_user(request, f"{done} reprocessed, {malformed} malformed (kept as failed).")
 
-    @admin.action(description="Mark handled (leaves the needs-a-human list)")
+    @admin.action(
+        description="Mark handled (leaves the needs-a-human list)", permissions=["change"]
+    )
     def mark_handled(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = inbound_mark_handled(inbound_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} marked handled.")

@@ -16,13 +16,15 @@ pytestmark = pytest.mark.django_db
 
 def test_adding_a_key_in_admin_shows_it_once_and_stores_its_hash(admin_client) -> None:
     response = admin_client.post(
-        reverse("admin:apikeys_apikey_add"), {"name": "CRM sync", "read_only": "on"}, follow=True
+        reverse("admin:apikeys_apikey_add"),
+        {"name": "CRM sync", "scopes": ["read", "prospects:write"]},
+        follow=True,
     )
     assert response.status_code == 200
     [shown] = [str(m) for m in get_messages(response.wsgi_request) if "copy it now" in str(m)]
     key = shown.split(": ", 1)[1].split(" ", 1)[0]
     stored = ApiKey.objects.get()
-    assert stored.read_only and stored.name == "CRM sync"
+    assert stored.scopes == ["read", "prospects:write"] and stored.name == "CRM sync"
     assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest()
 
 

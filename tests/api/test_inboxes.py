@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Inbox
+from jengu.dns import StaticResolver
 from tests.api.conftest import ApiClient
 from tests.factories import InboxFactory
 
@@ -75,3 +76,52 @@ def test_list(api: ApiClient) -> None:
     first, second = InboxFactory(), InboxFactory()
     items = api.get("/inboxes").json()["items"]
     assert [item["id"] for item in items] == [second.pk, first.pk]
+
+
+@pytest.mark.parametrize(
+    ("field", "host"),
+    [
+        ("smtp_host", "127.0.0.1"),
+        ("smtp_host", "169.254.169.254"),
+        ("imap_host", "10.0.0.5"),
+        ("imap_host", "[::1]"),
+        ("smtp_host", "mail.internal.example"),
+    ],
+)
+def test_a_mail_host_on_a_private_address_is_refused(api: ApiClient, settings, field, host):
+    settings.ENRICHMENT_DNS_RESOLVER = StaticResolver({"mail.internal.example": ["192.168.1.9"]})
+
+    response = api.post("/inboxes", {**NEW_INBOX, field: host})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", field]
+    assert not Inbox.objects.exists()
+
+
+def test_a_patch_cannot_point_an_inbox_at_a_private_address(api: ApiClient) -> None:
+    inbox_id = api.post("/inboxes", NEW_INBOX).json()["id"]
+
+    response = api.patch(f"/inboxes/{inbox_id}", {"smtp_host": "127.0.0.1", "smtp_port": 6379})
+
+    assert response.status_code == 422
+    assert Inbox.objects.get().smtp_host == "smtp.jengu.example"
+
+
+def test_self_hosted_mail_servers_are_allowed_by_setting(api: ApiClient, settings) -> None:
+    settings.MAIL_HOSTS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+
+    allowed = api.post("/inboxes", {**NEW_INBOX, "smtp_host": "10.0.0.5"})
+    other = api.post(
+        "/inboxes", {**NEW_INBOX, "email": "b@jengu.example", "smtp_host": "127.0.0.1"}
+    )
+
+    assert allowed.status_code == 201
+    assert other.status_code == 422
+
+
+def test_an_existing_private_host_does_not_block_other_changes(api: ApiClient) -> None:
+    inbox = InboxFactory(smtp_host="127.0.0.1")  # e.g. the local demo's mail sink
+
+    response = api.patch(f"/inboxes/{inbox.pk}", {"display_name": "Renamed"})
+
+    assert response.status_code == 200

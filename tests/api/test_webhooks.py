@@ -8,6 +8,7 @@ import time
 import dramatiq
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.services import prospect_change_stage
@@ -17,6 +18,7 @@ from jengu.apikeys.webhooks import (
     TIMESTAMP_HEADER,
     webhook_signature,
     webhook_signature_verify,
+    webhook_url_check,
     webhooks_publish,
 )
 from jengu.events.models import DeadLetter
@@ -41,6 +43,8 @@ def worker(transactional_db, settings):
     settings.WEBHOOK_RETRY_MAX_BACKOFF_MS = 200
     settings.WEBHOOK_MAX_RETRIES = 2
     settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    # The fake receiver listens on loopback, which the guard refuses unless allowed.
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     broker = dramatiq.get_broker()
     broker.flush_all()
     worker = dramatiq.Worker(broker, queues={"track"}, worker_timeout=100, worker_threads=2)
@@ -110,10 +114,52 @@ def test_refused_delivery_goes_to_dead_letters_without_retry(worker, receiver) -
     assert _wait_for(lambda: DeadLetter.objects.filter(event_type="DeliverWebhook").exists())
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.response_status == 410
+    assert delivery.error == "HTTP 410 Gone", "the receiver's body is not kept"
     assert len(receiver.received) == 1
     dead = DeadLetter.objects.get()
     assert dead.args == {"delivery_id": delivery.pk}
     assert dead.classification == "permanent"
+
+
+def test_a_receiver_on_a_private_address_is_never_posted_to(worker, receiver, settings) -> None:
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    _subscribe(receiver, ["*"])
+
+    [delivery] = _publish("email.sent", {"message_id": 1})
+
+    assert _wait_for(lambda: DeadLetter.objects.filter(event_type="DeliverWebhook").exists())
+    assert DeadLetter.objects.get().classification == "permanent", "not retried"
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
+    assert "non-public 127.0.0.1" in delivery.error
+    assert receiver.received == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:6379/",
+        "https://10.1.2.3/hook",
+        "http://[::1]:8000/hook",
+        "ftp://files.example.com/hook",
+        "file:///etc/passwd",
+    ],
+)
+def test_the_url_check_refuses_private_addresses_and_other_schemes(url, db) -> None:
+    with pytest.raises(ValueError):
+        webhook_url_check(url)
+
+
+def test_the_admin_refuses_a_subscription_to_the_metadata_address(admin_client) -> None:
+    response = admin_client.post(
+        reverse("admin:apikeys_webhooksubscription_add"),
+        {"url": "http://169.254.169.254/latest/", "events": ["*"], "secret": "s", "active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "public addresses only" in response.content.decode()
+    assert not WebhookSubscription.objects.exists()
 
 
 def test_nothing_is_sent_when_the_transaction_rolls_back(worker, receiver) -> None:

@@ -17,6 +17,7 @@ from crm.rollups import daily_stats_rollup
 from tests.benchmarks.report import latency_row, percentile, print_table, time_calls
 from tests.bulk_data import prospects_generate
 from tests.observability.conftest import clear_observability_keys
+from tests.roles import role_user
 
 MESSAGES = 500_000
 EVENTS = 2_000_000
@@ -102,7 +103,7 @@ def big_dataset(django_db_setup, django_db_blocker):
         today = timezone.localdate()
         for back in range(30):
             daily_stats_rollup(day=today - timedelta(days=back))
-        get_user_model().objects.create_user("bench", password="bench-pass", is_staff=True)
+        role_user("Operator", username="bench", password="bench-pass", staff=True)
         yield
         with connection.cursor() as cursor:
             cursor.execute(

@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests.browser.chromium import launch, log_in, screenshot_pages
 from tests.observability.conftest import clear_observability_keys
+from tests.roles import role_user
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
 # make between browser steps are still plain synchronous code.
@@ -41,7 +41,7 @@ def browser():
 
 @pytest.fixture
 def staff_user(transactional_db):
-    return get_user_model().objects.create_user("ops", password=PASSWORD, is_staff=True)
+    return role_user("Operator", username="ops", password=PASSWORD, staff=True)
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def inbox_form(**fields: str) -> dict[str, str]:
     return {
         "transport": "smtp",
         "active": "on",
-        "smtp_host": "127.0.0.1",
+        "smtp_host": "smtp.jengu.example",
         "smtp_port": "2525",
         "smtp_security": "none",
         "imap_port": "993",
@@ -174,3 +174,13 @@ def test_inbox_add_form_stores_the_password_encrypted_and_never_shows_it(staff):
         assert "fresh-secret" not in cursor.fetchone()[0]
     change_page = staff.get(reverse("admin:crm_inbox_change", args=[inbox.pk]))
     assert "fresh-secret" not in change_page.content.decode()
+
+
+def test_the_inbox_form_refuses_a_mail_host_on_a_private_address(staff):
+    response = staff.post(
+        reverse("admin:crm_inbox_add"), inbox_form(email="x@jengu.example", smtp_host="10.0.0.7")
+    )
+
+    assert response.status_code == 200
+    assert "MAIL_HOSTS_ALLOWED_NETWORKS" in response.content.decode()
+    assert not Inbox.objects.filter(email="x@jengu.example").exists()

@@ -154,3 +154,47 @@ def test_enrich_flag_queues_enrichment_for_new_prospects(tmp_path):
     casa = Prospect.objects.get(business_name="Casa Verde")
     emitted = Event.objects.filter(type="EnrichProspect")
     assert [event.payload for event in emitted] == [{"prospect_id": casa.pk}]
+
+
+def test_a_nul_byte_is_a_per_line_error_and_its_chunk_is_still_written(tmp_path):
+    rows = [f"Hotel {n},Lisbon" for n in range(5)]
+    rows[2] = "Hotel \x00Broken,Lisbon"
+    path = write(tmp_path, "business_name,city\n" + "\n".join(rows) + "\n")
+
+    out, err = run_import(path)
+
+    assert out.strip() == "created: 4, updated: 0, unchanged: 0, skipped: 1"
+    assert err.strip() == "line 4: business_name contains a NUL byte"
+    assert Prospect.objects.count() == 4
+
+
+def test_a_field_over_128_kib_is_a_per_line_error_and_the_rest_imported(tmp_path):
+    huge = "x" * (200 * 1024)
+    text = (
+        "business_name,city,notes\n"
+        "Hotel Before,Lisbon,\n"
+        f'Hotel Huge,Lisbon,"{huge}"\n'
+        "Hotel After,Lisbon,\n"
+    )
+
+    out, err = run_import(write(tmp_path, text))
+
+    assert out.strip() == "created: 2, updated: 0, unchanged: 0, skipped: 1"
+    assert err.strip() == "line 3: notes is longer than 10000 characters"
+    assert set(Prospect.objects.values_list("business_name", flat=True)) == {
+        "Hotel Before",
+        "Hotel After",
+    }
+
+
+def test_a_field_beyond_the_reader_limit_is_reported_and_the_next_lines_imported(tmp_path):
+    from crm.csv_import import MAX_FIELD_CHARACTERS
+
+    beyond = "y" * (MAX_FIELD_CHARACTERS + 10)
+    text = f"business_name,notes\nHotel One,{beyond}\nHotel Two,\n"
+
+    out, err = run_import(write(tmp_path, text))
+
+    assert out.strip() == "created: 1, updated: 0, unchanged: 0, skipped: 1"
+    assert err.strip().startswith("line 2: a field is longer than")
+    assert list(Prospect.objects.values_list("business_name", flat=True)) == ["Hotel Two"]

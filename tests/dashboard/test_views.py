@@ -3,7 +3,6 @@
 import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,6 +14,7 @@ from jengu.redis_helpers import CircuitBreaker
 from outreach.models import EmailMessage
 from tests.dashboard.conftest import outbound, reply
 from tests.factories import CampaignFactory, EnrollmentFactory, ProspectFactory
+from tests.roles import role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +31,13 @@ SALES_PAGES = [
 
 @pytest.fixture
 def sales(client):
-    user = get_user_model().objects.create_user("sam", password="pw-sales-123")
-    client.force_login(user)
+    client.force_login(role_user("Sales", username="sam"))
     return client
 
 
 @pytest.fixture
 def staff(client):
-    user = get_user_model().objects.create_user("ops", password="pw-ops-123", is_staff=True)
-    client.force_login(user)
+    client.force_login(role_user("Operator", username="ops"))
     return client
 
 
@@ -56,7 +54,7 @@ def test_sales_user_sees_sales_pages(sales, path):
     assert sales.get(path).status_code == 200
 
 
-def test_system_pages_and_breaker_reset_need_staff(sales):
+def test_system_pages_and_breaker_reset_need_the_operator_role(sales):
     assert sales.get("/system/").status_code == 403
     assert sales.post("/system/breakers/xai:1/reset/").status_code == 403
 
@@ -196,3 +194,50 @@ def test_the_country_list_is_one_cached_read_shared_with_the_admin_filter(sales,
 
     distinct = [query["sql"] for query in captured.captured_queries if "DISTINCT" in query["sql"]]
     assert distinct and not any('"country"' in sql for sql in distinct)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/prospects/?before=²",
+        "/prospects/?campaign=²",
+        "/prospects/?before=99999999999999999999",
+        "/replies/?before=-1",
+        "/replies/?campaign=1x",
+    ],
+)
+def test_an_unreadable_cursor_or_id_is_a_400(sales, path):
+    response = sales.get(path)
+
+    assert response.status_code == 400
+    assert "must be a positive whole number" in response.content.decode()
+
+
+def test_ticked_ids_that_are_not_numbers_are_a_400_and_change_nothing(sales):
+    message = outbound(enrollment=EnrollmentFactory(), step=1, status="pending_approval")
+
+    response = sales.post("/review/action/", {"action": "approve", "ids": [message.id, "²"]})
+
+    assert response.status_code == 400
+    message.refresh_from_db()
+    assert message.status == EmailMessage.Status.PENDING_APPROVAL
+
+
+def test_a_trace_address_that_is_not_a_uuid_is_a_404(staff):
+    assert staff.get("/system/traces/not-a-uuid/").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["a/b", "not-a-uuid", "../admin/"])
+def test_opening_a_trace_by_an_unreadable_id_is_a_400(staff, value):
+    response = staff.get("/system/", {"trace": value})
+
+    assert response.status_code == 400
+
+
+def test_opening_a_trace_by_id_redirects_to_its_page(staff):
+    trace_id = uuid.uuid4()
+
+    response = staff.get("/system/", {"trace": f" {trace_id} "})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/system/traces/{trace_id}/"
