@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any
 
@@ -34,7 +34,17 @@ def _iso_8601(value: Any) -> Any:
     return value
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
+def _in_utc(value: datetime) -> datetime:
+    # PostgreSQL takes offsets up to ±15:59 only; ISO 8601 allows more (+17:08).
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date-time out of range") from None
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_in_utc)]
 
 
 def text(max_length: int, description: str = "") -> Any:

@@ -203,3 +203,17 @@ def test_bulk_with_more_than_1000_rows_is_refused(api: ApiClient) -> None:
     response = api.post("/prospects/bulk", {"prospects": rows})
     assert response.status_code == 422
     assert Prospect.objects.count() == 0
+
+
+def test_updated_since_with_an_offset_postgresql_cannot_store_is_compared_in_utc(
+    api: ApiClient,
+) -> None:
+    ProspectFactory()
+    response = api.get("/prospects", updated_since="2020-05-11T07:14:38+17:08")
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 1
+
+
+def test_updated_since_beyond_the_calendar_is_422_not_500(api: ApiClient) -> None:
+    response = api.get("/prospects", updated_since="0001-01-01T00:00:00+05:00")
+    assert response.status_code == 422
