@@ -33,7 +33,6 @@ from django.conf import settings
 
 from jengu.dns import DnsError, Resolver
 
-
 HOST_LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?", re.IGNORECASE)
 
 
@@ -113,7 +112,8 @@ def check_url(url: str) -> str:
         host = httpx.URL(parts.geturl()).raw_host.decode("ascii")  # IDNA-encoded by httpx
     except httpx.InvalidURL as exc:
         raise FetchError("bad_url", f"{url[:200]!r}: {exc}") from exc
-    if not literal_address(host) and not all(map(HOST_LABEL_RE.fullmatch, host.rstrip(".").split("."))):
+    labels = host.rstrip(".").split(".")
+    if not literal_address(host) and not all(map(HOST_LABEL_RE.fullmatch, labels)):
         raise FetchError("bad_url", f"{host[:200]!r} is not a host name")
     return parts.geturl()
 

@@ -3,22 +3,17 @@
 import pytest
 
 from enrichment.demo_site import bracketed, cloudflare, entity_encoded
-from enrichment.emails import (
-    EmailFinder,
-    addresses_in,
-    classify,
-    contact_links,
-    deobfuscate,
-    owned_by,
-    pattern_guesses,
-)
+from enrichment.addresses import addresses_in, deobfuscate
+from enrichment.emails import EmailFinder, classify, pattern_guesses
 from enrichment.fetch import Fetcher
+from enrichment.links import contact_links
+from enrichment.ownership import on_site
 from enrichment.pages import parse_page
 from enrichment.website import Site
 
 
 def found(html: str) -> dict[str, str]:
-    return dict(addresses_in(parse_page(html)))
+    return {found.address: found.how for found in addresses_in(parse_page(html))}
 
 
 class TestExtraction:
@@ -45,8 +40,8 @@ class TestExtraction:
     def test_ordinary_prose_with_at_is_not_an_address(self):
         assert found("<p>Meet us at the bar at noon. Dot the i's.</p>") == {}
 
-    def test_image_names_and_scripts_are_ignored(self):
-        html = '<img src="logo@2x.png"><p>logo@2x.png</p><script>x="a@b.com"</script>'
+    def test_image_names_and_styles_are_ignored(self):
+        html = '<img src="logo@2x.png"><p>logo@2x.png</p><style>a[x="a@b.com"]{}</style>'
         assert found(html) == {}
 
     def test_deobfuscate_leaves_real_addresses_alone(self):
@@ -65,11 +60,11 @@ class TestRanking:
         assert classify(local, "Ana Costa") == kind
 
     def test_ownership(self):
-        assert owned_by("casaazul.pt", "casaazul.pt")
-        assert owned_by("mail.casaazul.pt", "casaazul.pt")
-        assert owned_by("casaazul.com", "casaazul.pt")  # same name, other TLD
-        assert not owned_by("booking.com", "casaazul.pt")
-        assert not owned_by("gmail.com", "casaazul.pt")
+        assert on_site("casaazul.pt", "casaazul.pt")
+        assert on_site("mail.casaazul.pt", "casaazul.pt")
+        assert on_site("casaazul.com", "casaazul.pt")  # same name, other TLD
+        assert not on_site("booking.com", "casaazul.pt")
+        assert not on_site("gmail.com", "casaazul.pt")
 
     def test_pattern_guesses_need_a_contact_name(self):
         assert pattern_guesses("Ana Costa", "h.pt") == ["ana.costa@h.pt", "ana@h.pt", "acosta@h.pt"]
@@ -87,8 +82,8 @@ def test_contact_links_are_found_from_links_not_guessed_paths():
     links = contact_links(parse_page(html), "https://casaazul.pt/", "casaazul.pt")
     assert links == [
         "https://casaazul.pt/kontakt",
-        "https://casaazul.pt/quem-somos/",
         "https://casaazul.pt/impressum",
+        "https://casaazul.pt/quem-somos/",
     ]
 
 
