@@ -15,6 +15,7 @@ def running_sites():
 @pytest.fixture
 def sites(running_sites):
     running_sites.requests.clear()
+    running_sites.request_headers.clear()
     return running_sites
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from enrichment.demo_site import bracketed, cloudflare, entity_encoded
 from enrichment.addresses import addresses_in, deobfuscate
+from enrichment.demo_site import bracketed, cloudflare, entity_encoded
 from enrichment.emails import EmailFinder, classify, pattern_guesses
 from enrichment.fetch import Fetcher
 from enrichment.links import contact_links
