@@ -2,12 +2,28 @@
 
 import pytest
 
+from tests.fakes.realweb import RealWebServer
 from tests.fakes.sites import FixtureSites
+
+
+def aim_enrichment(settings, *, port: int, resolver) -> None:
+    """Guess domains on `port` with `resolver`'s DNS; no verifier, no search."""
+    settings.ENRICHMENT_GUESS_URL_TEMPLATES = [f"http://{{domain}}:{port}/"]
+    settings.ENRICHMENT_DNS_RESOLVER = resolver
+    settings.MILLIONVERIFIER_API_KEY = ""
+    settings.SEARCH_API_KEY = ""
 
 
 @pytest.fixture(scope="session")
 def running_sites():
     server = FixtureSites().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_web():
+    server = RealWebServer().start()
     yield server
     server.stop()
 

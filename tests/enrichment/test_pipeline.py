@@ -13,9 +13,10 @@ from jengu.bus import emit
 from jengu.dns import StaticResolver
 from jengu.events.models import DeadLetter, Event
 from jengu.redis_helpers import reset_breaker
+from tests.enrichment.conftest import aim_enrichment
 from tests.factories import ProspectFactory
 from tests.fakes.millionverifier import API_KEY, FakeMillionVerifier
-from tests.fakes.realweb import REAL_WEB, RealWebServer
+from tests.fakes.realweb import REAL_WEB
 
 
 @dataclass
@@ -41,10 +42,7 @@ class Pipeline:
 
 
 def running_pipeline(settings, port: int, resolver) -> Iterator[Pipeline]:
-    settings.ENRICHMENT_GUESS_URL_TEMPLATES = [f"http://{{domain}}:{port}/"]
-    settings.ENRICHMENT_DNS_RESOLVER = resolver
-    settings.MILLIONVERIFIER_API_KEY = ""
-    settings.SEARCH_API_KEY = ""
+    aim_enrichment(settings, port=port, resolver=resolver)
     broker = dramatiq.get_broker()
     broker.flush_all()
     worker = dramatiq.Worker(
@@ -59,13 +57,6 @@ def running_pipeline(settings, port: int, resolver) -> Iterator[Pipeline]:
 @pytest.fixture
 def pipeline(transactional_db, sites, loopback_allowed):
     yield from running_pipeline(loopback_allowed, sites.port, sites.resolver())
-
-
-@pytest.fixture(scope="module")
-def real_web():
-    server = RealWebServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

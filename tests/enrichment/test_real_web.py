@@ -10,25 +10,16 @@ import pytest
 
 from crm.models import Prospect
 from enrichment.services import email_validate, prospect_enrich
+from tests.enrichment.conftest import aim_enrichment
 from tests.factories import ProspectFactory
 from tests.fakes.realweb import REAL_WEB, Fixture, RealWebServer
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def real_web():
-    server = RealWebServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def web(real_web, guard_on):
-    guard_on.ENRICHMENT_GUESS_URL_TEMPLATES = [f"http://{{domain}}:{real_web.port}/"]
-    guard_on.ENRICHMENT_DNS_RESOLVER = real_web.resolver()
-    guard_on.MILLIONVERIFIER_API_KEY = ""
-    guard_on.SEARCH_API_KEY = ""
+    aim_enrichment(guard_on, port=real_web.port, resolver=real_web.resolver())
     return real_web
 
 
