@@ -68,6 +68,7 @@ class Fetcher:
             },
             follow_redirects=False,
             trust_env=False,
+            event_hooks={"response": [_vet_redirect]},
         )
 
     def __enter__(self) -> Fetcher:
@@ -109,7 +110,7 @@ class Fetcher:
             try:
                 if response.status_code in REDIRECT_CODES and "location" in response.headers:
                     redirects.append(current)
-                    current = check_url(urljoin(current, response.headers["location"]))
+                    current = check_url(_joined(current, response.headers["location"]))
                     continue
                 return self._read_page(response, current, redirects)
             finally:
@@ -148,3 +149,17 @@ class Fetcher:
     def _check_time(self, url: str) -> None:
         if self.out_of_time():
             raise FetchError("time_budget", f"enrichment time budget spent before {url}")
+
+
+def _vet_redirect(response: httpx.Response) -> None:
+    """Judge a redirect's Location ourselves, before httpx parses it for `next_request`
+    (it would fail on `http://0177.0.0.1/` with a protocol error, hiding why)."""
+    if response.has_redirect_location:
+        check_url(_joined(str(response.request.url), response.headers["location"]))
+
+
+def _joined(base: str, location: str) -> str:
+    try:
+        return urljoin(base, location)
+    except ValueError as exc:  # "http://[oops/": urljoin parses what it joins
+        raise FetchError("bad_url", f"redirect to {location[:200]!r}") from exc

@@ -94,6 +94,13 @@ class TestBounds:
         assert error.reason == "timeout"
         assert "not done within" in error.detail
 
+    @pytest.mark.parametrize(
+        ("path", "reason"),
+        [("/redirect-garbage", "bad_url"), ("/redirect-shorthand", "blocked_address")],
+    )
+    def test_a_bad_redirect_is_a_fetch_error(self, sites, guard_on, path, reason):
+        assert reason_of(sites.url(path=path)).reason == reason
+
     def test_redirect_loop_stops_at_the_limit(self, sites, loopback_allowed):
         assert reason_of(sites.url(path="/redirect-loop")).reason == "too_many_redirects"
         assert len(sites.requests) == loopback_allowed.ENRICHMENT_MAX_REDIRECTS + 1

@@ -6,6 +6,7 @@
   `enrichment.demo_site`);
 - fault routes on any host: `/redirect-private` (302 to the cloud metadata address),
   `/redirect-loopback` (302 to another loopback address), `/redirect-loop`,
+  `/redirect-garbage` (an unparsable Location), `/redirect-shorthand` (to 0177.0.0.1),
   `/endless` (an HTML page that never ends), `/slow` (headers, then silence),
   `/drip` (one byte at a time, forever), `/brochure.pdf` (not HTML),
   `/garbage` (binary bytes labelled HTML);
@@ -75,6 +76,8 @@ class FixtureSites(SiteServer):
                 "/redirect-private": redirect("http://169.254.169.254/latest/meta-data/"),
                 "/redirect-loopback": self._to_other_loopback,
                 "/redirect-loop": redirect("/redirect-loop"),
+                "/redirect-garbage": redirect("http://[oops/"),
+                "/redirect-shorthand": redirect("http://0177.0.0.1/"),
                 "/endless": self._endless,
                 "/slow": self._slow,
                 "/drip": self._drip,
