@@ -112,6 +112,7 @@ class SiteServer:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self.requests: list[tuple[str, str, str]] = []  # host, path, user agent
+        self.request_headers: list[dict[str, str]] = []
 
     @property
     def port(self) -> int:
@@ -148,6 +149,7 @@ class SiteServer:
                 host = self.headers.get("Host", "").rsplit(":", 1)[0].lower()
                 path = urlsplit(self.path).path
                 server.requests.append((host, path, self.headers.get("User-Agent", "")))
+                server.request_headers.append(dict(self.headers))
                 if path in server.routes:
                     server.routes[path](self)
                     return

@@ -1,45 +1,31 @@
 """Finding a prospect's e-mail addresses on its own website, and ranking them.
 
-The crawl reads the home page and the pages its links call contact / about /
-imprint / team (in several languages), bounded by `ENRICHMENT_MAX_PAGES` and the
-fetcher's byte and time caps. Addresses come from `mailto:` links, plain text,
-common obfuscations ("info [at] hotel [dot] com"), HTML entities (decoded by the
-parser) and Cloudflare's e-mail protection. Only addresses on the site's domain,
-or clearly its own, are kept; the others are listed as rejected with the reason.
+The crawl reads the home page and the pages its links (menu or footer) call
+contact / imprint / about / team in several languages, bounded by
+`ENRICHMENT_MAX_PAGES` and the fetcher's byte and time caps; when those pages show
+no address of the business, it tries the paths where sites usually keep one
+(`/kontakt`, `/contact`, `/impressum`, `/contact-us`). `enrichment.addresses` reads
+the addresses however they are written; `enrichment.ownership` keeps only the
+business's own and lists the others as rejected with the reason. A page that cannot
+be fetched or read is recorded with its reason and the crawl goes on.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 
 from django.conf import settings
 
+from enrichment.addresses import Found, addresses_in
 from enrichment.fetch import Fetcher, FetchError
+from enrichment.links import FALLBACK_PATHS, contact_links
 from enrichment.names import tokens, word_set
-from enrichment.pages import ParsedPage, parse_page
-from enrichment.website import Site, host_of
+from enrichment.ownership import agency_credit, named_after, on_site, third_party_reason
+from enrichment.pages import PageUnreadable, ParsedPage, parse_page
+from enrichment.website import Site
 
-EMAIL_RE = re.compile(
-    r"[a-z0-9][a-z0-9._%+-]{0,63}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}",
-    re.IGNORECASE,
-)
-NOT_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "svg", "css", "js", "ico"})
-AT_RE = re.compile(r"\s*[\[\(\{<]\s*(?:at|@|arroba|ät)\s*[\]\)\}>]\s*", re.IGNORECASE)
-DOT_RE = re.compile(r"\s*[\[\(\{<]\s*(?:dot|punto|point|punkt|\.)\s*[\]\)\}>]\s*", re.IGNORECASE)
-# "info at hotel dot com": only the full shape, so "meet us at the bar" is left alone.
-SPELLED_RE = re.compile(
-    r"\b([a-z0-9][a-z0-9._+-]*)\s+at\s+([a-z0-9-]+(?:\s+dot\s+[a-z0-9-]+)+)\b", re.IGNORECASE
-)
-SPELLED_DOT_RE = re.compile(r"\s+dot\s+", re.IGNORECASE)
-
-CONTACT_LINK_WORDS = (
-    "contact", "kontakt", "contacto", "contato", "contatti", "contattaci", "nous-contacter",
-    "about", "ueber-uns", "uber-uns", "über uns", "quienes", "chi-siamo", "qui-sommes",
-    "sobre", "impressum", "imprint", "legal", "mentions", "aviso", "team", "equipe",
-    "equipo", "staff", "people",
-)  # fmt: skip
 ROLE_LOCALS = word_set(
     """reservations reservation reservas reserva reservierung prenotazioni booking bookings
     book sales ventas vendite vente frontdesk front.desk reception recepcion rezeption
@@ -58,6 +44,9 @@ NO_REPLY_RE = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon)", re.IGNORE
 
 SCORES = {"provided": 110, "personal_contact": 100, "personal": 90, "role": 70,
           "generic": 60, "guess": 50, "avoid": 20}  # fmt: skip
+# An address only named after the business (not on its site's domain) ranks a little
+# lower than the same kind on the domain, still above a guessed pattern.
+NAMED_PENALTY = 5
 
 
 @dataclass
@@ -65,43 +54,6 @@ class EmailSearch:
     candidates: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
     pages: list[dict] = field(default_factory=list)
-
-
-def deobfuscate(text: str) -> str:
-    text = AT_RE.sub("@", text)
-    text = DOT_RE.sub(".", text)
-    return SPELLED_RE.sub(lambda m: f"{m.group(1)}@{SPELLED_DOT_RE.sub('.', m.group(2))}", text)
-
-
-def addresses_in(parsed: ParsedPage) -> list[tuple[str, str]]:
-    """(address, how it was written) pairs, lower-cased, in page order."""
-    found: list[tuple[str, str]] = []
-    for link in parsed.links:
-        if link.href.lower().startswith("mailto:"):
-            target = unquote(link.href[7:]).split("?", 1)[0]
-            found += [(a.strip(), "mailto") for a in target.split(",") if a.strip()]
-    found += [(address, "cloudflare") for address in parsed.protected_emails]
-    plain = {m.group(0) for m in EMAIL_RE.finditer(parsed.text)}
-    found += [(a, "text") for a in plain]
-    found += [
-        (m.group(0), "obfuscated")
-        for m in EMAIL_RE.finditer(deobfuscate(parsed.text))
-        if m.group(0) not in plain
-    ]
-    return [
-        (address.lower().strip(".").strip(), how)
-        for address, how in found
-        if EMAIL_RE.fullmatch(address.strip().strip("."))
-        and address.rsplit(".", 1)[-1].lower() not in NOT_TLDS
-    ]
-
-
-def owned_by(email_domain: str, site_domain: str) -> bool:
-    """The site's domain, a subdomain of it, or the same name under another TLD."""
-    if email_domain == site_domain or email_domain.endswith("." + site_domain):
-        return True
-    site_label, email_label = site_domain.split(".")[0], email_domain.split(".")[0]
-    return len(site_label) >= 4 and site_label == email_label
 
 
 def classify(local: str, contact_name: str) -> str:
@@ -126,74 +78,103 @@ def pattern_guesses(contact_name: str, domain: str) -> list[str]:
     return [f"{first}.{last}@{domain}", f"{first}@{domain}", f"{first[0]}{last}@{domain}"]
 
 
-def contact_links(parsed: ParsedPage, base_url: str, site_domain: str) -> list[str]:
-    """Same-site links that look like contact/about/imprint/team pages, best first."""
-    ranked: list[tuple[int, str]] = []
-    for link in parsed.links:
-        url = urljoin(base_url, link.href).split("#", 1)[0]
-        if urlsplit(url).scheme not in ("http", "https"):
-            continue
-        host = host_of(url)
-        if host != site_domain and not host.endswith("." + site_domain):
-            continue
-        haystack = f"{unquote(urlsplit(url).path)} {link.text}".lower()
-        for position, word in enumerate(CONTACT_LINK_WORDS):
-            if word in haystack:
-                ranked.append((position, url))
-                break
-    seen: list[str] = []
-    for _, url in sorted(ranked):
-        if url not in seen and url.rstrip("/") != base_url.rstrip("/"):
-            seen.append(url)
-    return seen
+@dataclass
+class Judge:
+    """Sorts the addresses of one site into candidates and rejections."""
+
+    site_domain: str
+    business_name: str
+    contact_name: str
+    found: dict[str, dict] = field(default_factory=dict)
+    rejected: dict[str, dict] = field(default_factory=dict)
+
+    def consider(self, item: Found, page: str) -> None:
+        address = item.address
+        if address in self.found or address in self.rejected:
+            return
+        reason, weak = self.verdict(item)
+        if reason:
+            self.rejected[address] = {"email": address, "page": page, "reason": reason}
+            return
+        local = address.partition("@")[0]
+        entry = candidate(address, classify(local, self.contact_name), item.how, page)
+        if weak:
+            entry["score"] -= NAMED_PENALTY
+            entry["owner"] = "named after the business"
+        self.found[address] = entry
+
+    def verdict(self, item: Found) -> tuple[str, bool]:
+        """(why it is rejected or "", whether only its name ties it to the business)."""
+        local, _, domain = item.address.partition("@")
+        if NO_REPLY_RE.match(local):
+            return "no-reply address", False
+        third_party = third_party_reason(item.address)
+        if third_party:
+            return third_party, False
+        if on_site(domain, self.site_domain):
+            return "", False
+        if not named_after(item.address, self.business_name):
+            return f"not on {self.site_domain}", False
+        if agency_credit(item.context):
+            return "web agency credit", False
+        return "", True
+
+    def has_own_address(self) -> bool:
+        return any(c["kind"] != "avoid" for c in self.found.values())
 
 
 class EmailFinder:
     def __init__(self, *, fetcher: Fetcher) -> None:
         self.fetcher = fetcher
 
-    def find(self, *, site: Site | None, contact_name: str, provided: str = "") -> EmailSearch:
+    def find(
+        self, *, site: Site | None, contact_name: str, provided: str = "", business_name: str = ""
+    ) -> EmailSearch:
         result = EmailSearch()
         found: dict[str, dict] = {}
         if provided:
             found[provided] = candidate(provided, "provided", "provided")
         if site is not None and site.parsed is not None:
-            for url, parsed in self.crawl(site, result):
-                for address, how in addresses_in(parsed):
-                    self.sort_out(address, how, url, site.domain, contact_name, found, result)
+            judge = Judge(site.domain, business_name, contact_name, found=found)
+            self.read_site(site, judge, result)
             for guess in pattern_guesses(contact_name, site.domain):
                 found.setdefault(guess, candidate(guess, "guess", "pattern"))
+            result.rejected = list(judge.rejected.values())
         result.candidates = sorted(found.values(), key=lambda c: -c["score"])
         return result
 
-    def crawl(self, site: Site, result: EmailSearch) -> list[tuple[str, ParsedPage]]:
-        pages = [(site.url, site.parsed)]
-        result.pages.append({"url": site.url, "outcome": "read"})
-        links = contact_links(site.parsed, site.url, site.domain)
-        for url in links[: settings.ENRICHMENT_MAX_PAGES - 1]:
-            try:
-                pages.append((url, parse_page(self.fetcher.get(url).text)))
-                result.pages.append({"url": url, "outcome": "read"})
-            except FetchError as exc:
-                result.pages.append({"url": url, "outcome": f"{exc.reason}: {exc.detail}"[:300]})
-        return pages
+    def read_site(self, site: Site, judge: Judge, result: EmailSearch) -> None:
+        budget = settings.ENRICHMENT_MAX_PAGES - 1
+        self.read(site.url, site.parsed, judge, result)
+        linked = contact_links(site.parsed, site.url, site.domain)[:budget]
+        for url in linked:
+            self.read(url, self.visit(url, result), judge, result)
+        if judge.has_own_address():
+            return
+        tried = {site.url.rstrip("/"), *(url.rstrip("/") for url in linked)}
+        fallbacks = [urljoin(site.url, path) for path in FALLBACK_PATHS]
+        for url in [u for u in fallbacks if u.rstrip("/") not in tried][: budget - len(linked)]:
+            self.read(url, self.visit(url, result), judge, result)
+            if judge.has_own_address():
+                return
+
+    def visit(self, url: str, result: EmailSearch) -> ParsedPage | None:
+        try:
+            return parse_page(self.fetcher.get(url).text)
+        except FetchError as exc:
+            outcome = f"{exc.reason}: {exc.detail}"
+        except PageUnreadable as exc:
+            outcome = f"unreadable: {exc}"
+        result.pages.append({"url": url, "outcome": outcome[:300]})
+        return None
 
     @staticmethod
-    def sort_out(
-        address: str, how: str, url: str, site_domain: str, contact_name: str,
-        found: dict[str, dict], result: EmailSearch,
-    ) -> None:  # fmt: skip
-        """Keep an address as a candidate, or list it as rejected with the reason."""
-        local, _, domain = address.partition("@")
-        if address in found or any(r["email"] == address for r in result.rejected):
+    def read(url: str, parsed: ParsedPage | None, judge: Judge, result: EmailSearch) -> None:
+        if parsed is None:
             return
-        if NO_REPLY_RE.match(local):
-            result.rejected.append({"email": address, "page": url, "reason": "no-reply address"})
-        elif not owned_by(domain, site_domain):
-            reason = f"not on {site_domain}"
-            result.rejected.append({"email": address, "page": url, "reason": reason})
-        else:
-            found[address] = candidate(address, classify(local, contact_name), how, url)
+        result.pages.append({"url": url, "outcome": "read"})
+        for item in addresses_in(parsed):
+            judge.consider(item, url)
 
 
 def candidate(email: str, kind: str, source: str, page: str = "") -> dict:

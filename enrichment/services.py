@@ -19,7 +19,7 @@ from django.utils import timezone
 from crm.models import EmailStatus, Prospect, Stage
 from crm.services import prospect_change_stage, stage_transition_allowed
 from enrichment.choice import Choice, choose_address
-from enrichment.emails import EmailFinder, EmailSearch
+from enrichment.emails import EmailFinder, EmailSearch, candidate
 from enrichment.fetch import Fetcher
 from enrichment.search import SearchProvider, get_search_provider
 from enrichment.validation import (
@@ -95,7 +95,10 @@ def prospect_enrich(
         )  # fmt: skip
         resolver = resolver or get_resolver()
         search = get_search_provider() if search is _FROM_SETTINGS else search
-        website, emails = _find(prospect, resolver=resolver, search=search)
+        try:
+            website, emails = _find(prospect, resolver=resolver, search=search)
+        except Exception as exc:  # noqa: BLE001 - see _failed_search
+            website, emails = _failed_search(prospect, exc)
         return _save_findings(prospect, website, emails, changed_by=changed_by)
     finally:
         lock.release()
@@ -108,8 +111,29 @@ def _find(
     with Fetcher(resolver=resolver, deadline=deadline) as fetcher:
         website = WebsiteFinder(fetcher=fetcher, resolver=resolver, search=search).find(prospect)
         emails = EmailFinder(fetcher=fetcher).find(
-            site=website.site, contact_name=prospect.contact_name, provided=prospect.email.lower()
+            site=website.site,
+            contact_name=prospect.contact_name,
+            provided=prospect.email.lower(),
+            business_name=prospect.business_name,
         )
+    return website, emails
+
+
+def _failed_search(prospect: Prospect, exc: Exception) -> tuple[WebsiteSearch, EmailSearch]:
+    """What a run that broke on a stranger's website or DNS leaves: the reason, no findings.
+
+    Reading websites touches no database: an error there (a parser or resolver bug
+    on hostile input) fails the same way on every retry, and a retried message would
+    leave the prospect in `enriching` until it is dead-lettered. So the run ends
+    here, the reason is recorded and the error is logged for the operator.
+    """
+    logger.exception("enrichment of prospect %s failed while reading the web", prospect.pk)
+    reason = f"failed: {type(exc).__name__}: {exc}"[:300]
+    website = WebsiteSearch()
+    website.tried("", "error", reason)
+    emails = EmailSearch()
+    if prospect.email:
+        emails.candidates = [candidate(prospect.email.lower(), "provided", "provided")]
     return website, emails
 
 

@@ -1,21 +1,24 @@
 """Finding a prospect's website: keep the one we have, else guess domains, else search.
 
-A candidate only counts once its page is fetched and names the business (or its
-city) in the title or text; what was tried, and why each candidate was kept or
+A candidate only counts once its page is fetched and names the business in the title
+or text. A guessed domain or a search hit must also name the business's city — on
+the home page, in its structured data, or on one of its contact pages — because a
+business's name alone is often shared ("Bellevue", "Krone") by one in another town,
+whose address we must never take. What was tried, and why each candidate was kept or
 dropped, is returned for the prospect's enrichment record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from crm.models import Prospect
 from enrichment.fetch import FetchedPage, Fetcher, FetchError
-from enrichment.names import FREE_MAIL_DOMAINS, core_tokens, domain_labels, tokens
-from enrichment.pages import ParsedPage, parse_page
+from enrichment.links import contact_links, host_of
+from enrichment.names import FREE_MAIL_DOMAINS, core_tokens, domain_labels, spellings, tokens
+from enrichment.pages import PageUnreadable, ParsedPage, parse_page
 from enrichment.search import SearchProvider, SearchUnavailable
 from jengu.dns import DnsError, NoSuchDomain, Resolver
 
@@ -29,6 +32,8 @@ DIRECTORY_HOSTS = (
     "google.", "wikipedia.org", "youtube.com", "x.com", "twitter.com", "tiktok.com",
 )  # fmt: skip
 COUNTRY_TLDS = {"GB": "co.uk", "UK": "co.uk"}
+CITY_REQUIRED = frozenset({"guess", "search"})  # found by name alone: could be a namesake
+CITY_PAGES = 2  # contact pages read to look for the city when the home page lacks it
 
 
 @dataclass
@@ -51,16 +56,25 @@ class WebsiteSearch:
         self.attempts.append({"url": url, "method": method, "outcome": outcome[:300]})
 
 
-def host_of(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")
-
-
 def normalise_website(value: str) -> str:
     value = value.strip()
     if value and "://" not in value:
         value = "https://" + value
     return value
+
+
+def page_words(parsed: ParsedPage) -> tuple[set[str], set[str]]:
+    """(title words, other words) of a page, in both spellings of German umlauts."""
+    text = f"{parsed.text[:50000]} {parsed.extra_text[:10000]}"
+    return _words(parsed.title), _words(text)
+
+
+def _words(text: str) -> set[str]:
+    return {word for spelling in spellings(text) for word in tokens(spelling)}
+
+
+def names_city(words: set[str], city: str) -> bool:
+    return any(all(w in words for w in tokens(s)) for s in spellings(city) if tokens(s))
 
 
 def page_confidence(parsed: ParsedPage, *, name: str, city: str) -> tuple[float, str]:
@@ -71,12 +85,10 @@ def page_confidence(parsed: ParsedPage, *, name: str, city: str) -> tuple[float,
     wanted = core_tokens(name)
     if not wanted:
         return 0.0, "business name has no usable words"
-    title_words = set(tokens(parsed.title))
-    text_words = set(tokens(parsed.text[:50000]))
+    title_words, text_words = page_words(parsed)
     in_title = sum(w in title_words for w in wanted) / len(wanted)
     in_text = sum(w in text_words for w in wanted) / len(wanted)
-    city_words = tokens(city)
-    city_seen = bool(city_words) and all(w in text_words | title_words for w in city_words)
+    city_seen = names_city(title_words | text_words, city)
     score = round(0.5 * in_title + 0.3 * in_text + 0.2 * city_seen, 2)
     city_said = "yes" if city_seen else "no"
     evidence = f"name in title {in_title:.0%}, in text {in_text:.0%}, city {city_said}"
@@ -114,10 +126,13 @@ class WebsiteFinder:
     def visit(self, url: str, method: str, result: WebsiteSearch) -> Site | None:
         try:
             page = self.fetcher.get(url)
+            parsed = parse_page(page.text)
         except FetchError as exc:
             result.tried(url, method, f"{exc.reason}: {exc.detail}")
             return None
-        parsed = parse_page(page.text)
+        except PageUnreadable as exc:
+            result.tried(url, method, f"unreadable: {exc}")
+            return None
         return Site(
             url=page.url,
             domain=host_of(page.url),
@@ -137,9 +152,28 @@ class WebsiteFinder:
             site.parsed, name=prospect.business_name, city=prospect.city
         )
         keep = site.confidence >= MIN_CONFIDENCE
+        if keep and self.city_missing(site, prospect):
+            keep = False
+            site.evidence += f"; the site never names {prospect.city}: another business?"
         verdict = "confirmed" if keep else "rejected"
         result.tried(site.url, site.method, f"{verdict}: {site.evidence}")
         return site if keep else None
+
+    def city_missing(self, site: Site, prospect: Prospect) -> bool:
+        """A site found by name alone that names no city of the prospect's, anywhere we look."""
+        if site.method not in CITY_REQUIRED or not tokens(prospect.city):
+            return False
+        if names_city(set().union(*page_words(site.parsed)), prospect.city):
+            return False
+        for url in contact_links(site.parsed, site.url, site.domain)[:CITY_PAGES]:
+            try:
+                parsed = parse_page(self.fetcher.get(url).text)
+            except (FetchError, PageUnreadable):
+                continue
+            if names_city(set().union(*page_words(parsed)), prospect.city):
+                site.evidence += f"; city on {url}"
+                return False
+        return True
 
     def provided(self, prospect: Prospect, result: WebsiteSearch) -> Site | None:
         """A website the user gave is kept even if its page does not name the business."""

@@ -7,21 +7,34 @@ addresses and then connects to the address it checked. Because the check sits wh
 the socket is opened, it covers every redirect hop and leaves no window for DNS
 rebinding between "check" and "connect". Mail hosts typed into an inbox are checked
 with `host_refuse_private` when they are saved.
+
+httpx's timeouts bound each socket operation, not a whole request: a server that
+sends one header byte a second never trips them. Inside `deadline(at)` every
+connect, TLS handshake, read and write of a guarded connection gets at most the
+time left until `at`, so a request (headers and body) cannot outlive it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import ipaddress
+import re
 import ssl
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 from django.conf import settings
 
 from jengu.dns import DnsError, Resolver
+
+HOST_LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?", re.IGNORECASE)
 
 
 class FetchError(Exception):
@@ -88,6 +101,72 @@ def literal_address(host: str) -> str | None:
         return None
 
 
+def check_url(url: str) -> str:
+    """The URL, if it is an absolute http(s) URL we may try; FetchError otherwise.
+
+    No credentials, a valid port, a host httpx can encode, and no IPv4 address in
+    one of the shorthand forms browsers accept (`0177.0.0.1`, `0x7f.1`, `2130706433`):
+    those exist to slip a private address past naive filters.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a garbage port
+    except ValueError as exc:
+        raise FetchError("bad_url", repr(url)[:200]) from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("bad_url", repr(url)[:200])
+    if parts.username or parts.password:
+        raise FetchError("bad_url", "URLs with credentials are not fetched")
+    _refuse_shorthand_ipv4(parts.hostname)
+    try:
+        host = httpx.URL(parts.geturl()).raw_host.decode("ascii")  # IDNA-encoded by httpx
+    except httpx.InvalidURL as exc:
+        raise FetchError("bad_url", f"{url[:200]!r}: {exc}") from exc
+    labels = host.rstrip(".").split(".")
+    if not literal_address(host) and not all(map(HOST_LABEL_RE.fullmatch, labels)):
+        raise FetchError("bad_url", f"{host[:200]!r} is not a host name")
+    return parts.geturl()
+
+
+def _refuse_shorthand_ipv4(host: str) -> None:
+    labels = host.rstrip(".").split(".")
+    if not _looks_numeric(labels[-1]) or literal_address(host):
+        return
+    address = _whatwg_ipv4(labels)
+    if address is None:
+        raise FetchError("bad_url", f"{host} is neither a host name nor an IPv4 address")
+    if not address_is_public(address):
+        raise BlockedAddress(f"{host} is {address} written in shorthand")
+    raise FetchError("bad_url", f"{host} is {address} written in shorthand; write {address}")
+
+
+def _looks_numeric(label: str) -> bool:
+    return label.isdigit() or (label[:2].lower() == "0x" and _number(label) is not None)
+
+
+def _number(part: str) -> int | None:
+    """One part of an IPv4 address as browsers read it: 0x hex, leading-0 octal, decimal."""
+    lowered = part.lower()
+    base, digits = (16, lowered[2:]) if lowered.startswith("0x") else (10, lowered)
+    if base == 10 and len(digits) > 1 and digits.startswith("0"):
+        base, digits = 8, digits[1:]
+    try:
+        return int(digits or "0", base)
+    except ValueError:
+        return None
+
+
+def _whatwg_ipv4(labels: list[str]) -> str | None:
+    numbers = [_number(label) for label in labels]
+    if not 1 <= len(numbers) <= 4 or None in numbers:
+        return None
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
+        return None
+    value = last + sum(n << (8 * (3 - i)) for i, n in enumerate(head))
+    return str(ipaddress.IPv4Address(value))
+
+
 def resolve_allowed(host: str, *, resolver: Resolver, policy: AddressPolicy) -> list[str]:
     """Addresses we may connect to for `host`; raises BlockedAddress/FetchError otherwise.
 
@@ -121,6 +200,64 @@ def host_refuse_private(host: str, *, resolver: Resolver, policy: AddressPolicy)
         return
 
 
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "netguard_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """Guarded connections opened or used inside give up at `at` (`time.monotonic()`).
+
+    Past it, an operation raises httpcore's ConnectTimeout/ReadTimeout/WriteTimeout,
+    which httpx turns into its own timeout errors. Nested scopes keep the earlier one.
+    """
+    current = _deadline.get()
+    token = _deadline.set(at if current is None else min(at, current))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _time_left(timeout: float | None, error: type[Exception]) -> float | None:
+    at = _deadline.get()
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise error("deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every operation ends by the current `deadline()`."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.NetworkBackend):
     """httpcore backend that vets the resolved address before every TCP connect."""
 
@@ -139,7 +276,9 @@ class GuardedBackend(httpcore.NetworkBackend):
     ) -> httpcore.NetworkStream:
         addresses = resolve_allowed(host, resolver=self.resolver, policy=self.policy)
         # TLS still verifies against the host name: httpcore passes it to start_tls.
-        return self.inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        stream = self.inner.connect_tcp(addresses[0], port, left, local_address, socket_options)
+        return DeadlineStream(stream)
 
     def connect_unix_socket(self, *args, **kwargs) -> httpcore.NetworkStream:
         raise BlockedAddress("unix sockets are never fetched")

@@ -2,7 +2,16 @@
 
 import pytest
 
+from tests.fakes.realweb import RealWebServer
 from tests.fakes.sites import FixtureSites
+
+
+def aim_enrichment(settings, *, port: int, resolver) -> None:
+    """Guess domains on `port` with `resolver`'s DNS; no verifier, no search."""
+    settings.ENRICHMENT_GUESS_URL_TEMPLATES = [f"http://{{domain}}:{port}/"]
+    settings.ENRICHMENT_DNS_RESOLVER = resolver
+    settings.MILLIONVERIFIER_API_KEY = ""
+    settings.SEARCH_API_KEY = ""
 
 
 @pytest.fixture(scope="session")
@@ -12,9 +21,17 @@ def running_sites():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def real_web():
+    server = RealWebServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def sites(running_sites):
     running_sites.requests.clear()
+    running_sites.request_headers.clear()
     return running_sites
 
 

@@ -1,12 +1,17 @@
 """The fetcher: SSRF guard on every hop, and bounded bytes, time and redirects."""
 
+import gzip
 import time
+import zlib
 
+import brotli
+import httpx
 import pytest
 
+from enrichment.bodies import ACCEPT_ENCODING, decoders_for, read_body
 from enrichment.fetch import Fetcher, FetchError
 from jengu.dns import StaticResolver
-from jengu.netguard import address_is_public
+from jengu.netguard import AddressPolicy, GuardedTransport, address_is_public, deadline
 
 NOT_PUBLIC = [
     "127.0.0.1", "127.8.8.8", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
@@ -87,7 +92,14 @@ class TestBounds:
     def test_page_that_drips_bytes_is_cut_by_wall_clock(self, sites, loopback_allowed):
         error = reason_of(sites.url(path="/drip"))
         assert error.reason == "timeout"
-        assert "still sending" in error.detail
+        assert "not done within" in error.detail
+
+    @pytest.mark.parametrize(
+        ("path", "reason"),
+        [("/redirect-garbage", "bad_url"), ("/redirect-shorthand", "blocked_address")],
+    )
+    def test_a_bad_redirect_is_a_fetch_error(self, sites, guard_on, path, reason):
+        assert reason_of(sites.url(path=path)).reason == reason
 
     def test_redirect_loop_stops_at_the_limit(self, sites, loopback_allowed):
         assert reason_of(sites.url(path="/redirect-loop")).reason == "too_many_redirects"
@@ -121,3 +133,107 @@ class TestBounds:
 )  # fmt: skip
 def test_garbage_urls_are_refused_with_a_reason(url, fast_fetching):
     assert reason_of(url).reason == "bad_url"
+
+
+class TestBodiesAsServersSendThem:
+    @pytest.mark.parametrize("path", ["/gzip", "/deflate", "/raw-deflate", "/br"])
+    def test_compressed_pages_are_decoded(self, sites, loopback_allowed, path):
+        page = fetch(sites.url(path=path))
+        assert "reservas@casaazul.pt" in page.text
+        assert not page.truncated
+
+    def test_we_advertise_only_codings_we_decode(self, sites, loopback_allowed):
+        fetch(sites.url(path="/gzip"))
+        assert (
+            sites.request_headers[-1]["Accept-Encoding"] == ACCEPT_ENCODING == "gzip, deflate, br"
+        )
+
+    def test_the_byte_cap_applies_to_the_decoded_page(self, sites, loopback_allowed):
+        page = fetch(sites.url(path="/gzip-large"))
+        assert page.truncated
+        assert len(page.text.encode()) == loopback_allowed.ENRICHMENT_MAX_BYTES
+        assert page.text.startswith("<html><title>Hotel Casa Azul")
+
+    @pytest.mark.parametrize("path", ["/gzip-bomb", "/br-bomb"])
+    def test_a_compression_bomb_is_refused(self, sites, loopback_allowed, path):
+        error = reason_of(sites.url(path=path))
+        assert error.reason == "compression_bomb"
+
+    @pytest.mark.parametrize(
+        ("path", "detail"),
+        [("/corrupt-gzip", "corrupt"), ("/zstd", "unsupported content coding")],
+    )
+    def test_undecodable_bodies_are_a_fetch_error(self, sites, loopback_allowed, path, detail):
+        error = reason_of(sites.url(path=path))
+        assert error.reason == "bad_encoding"
+        assert detail in error.detail
+
+
+@pytest.mark.parametrize(
+    ("make", "coding"),
+    [(lambda b: gzip.compress(b, 9), "gzip"), (zlib.compress, "deflate"),
+     (lambda b: zlib.compress(b)[2:-4], "deflate"),
+     (lambda b: brotli.compress(b, quality=5), "br")],
+)  # fmt: skip
+def test_a_bomb_is_never_inflated_past_the_cap(make, coding):
+    """Each decoder is asked for at most what the cap leaves, whatever one piece holds."""
+    bomb = make(b"\0" * 20_000_000)
+    for decoder in decoders_for(coding):
+        assert len(decoder.feed(bomb, 1000)) == 1000
+    with pytest.raises(FetchError) as caught:
+        read_body([bomb], content_encoding=coding, max_bytes=50_000)
+    assert caught.value.reason == "compression_bomb"
+
+
+def test_layered_codings_are_undone_in_order():
+    body = brotli.compress(gzip.compress(b"<p>info@casaazul.pt</p>"))
+    decoded = read_body([body[:7], body[7:]], content_encoding="gzip, br", max_bytes=1000)
+    assert decoded.content == b"<p>info@casaazul.pt</p>"
+
+
+class TestDeadlines:
+    def test_a_server_dripping_its_headers_is_cut_by_the_page_deadline(
+        self, sites, loopback_allowed
+    ):
+        error = reason_of(sites.url(path="/drip-headers"))
+        assert error.reason == "timeout"
+        # 0.6 s of page time at one byte per 50 ms: about a dozen bytes, never the 100
+        # the server sends a client that waits for it to give up.
+        assert sites.header_bytes_dripped < 40
+
+    def test_the_run_deadline_cuts_a_page_that_has_time_of_its_own(self, sites, loopback_allowed):
+        loopback_allowed.ENRICHMENT_PAGE_TIMEOUT = 30
+        resolver = StaticResolver()
+        fetcher = Fetcher(resolver=resolver, deadline=time.monotonic() + 0.4)
+        with fetcher, pytest.raises(FetchError) as caught:
+            fetcher.get(sites.url(path="/drip-headers"))
+        assert caught.value.reason == "time_budget"
+        assert sites.header_bytes_dripped < 40
+
+    def test_the_guard_s_deadline_bounds_any_client_that_uses_it(self, sites):
+        client = httpx.Client(
+            transport=GuardedTransport(resolver=StaticResolver(), policy=AddressPolicy(True))
+        )
+        with client, deadline(time.monotonic() + 0.3), pytest.raises(httpx.TimeoutException):
+            client.get(sites.url(path="/drip-headers"))
+        assert sites.header_bytes_dripped < 40
+
+    def test_a_page_fetched_twice_in_a_run_is_read_once(self, sites, loopback_allowed):
+        with Fetcher(resolver=sites.resolver()) as fetcher:
+            first = fetcher.get(sites.url("casaazul.pt"))
+            assert fetcher.get(sites.url("casaazul.pt")) is first
+        assert len(sites.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("http://0177.0.0.1/", "blocked_address"), ("http://0x7f.1/", "blocked_address"),
+     ("http://2130706433/", "blocked_address"), ("http://127.1/", "blocked_address"),
+     ("http://0x08080808/", "bad_url"), ("http://1.2.3.999/", "bad_url"),
+     ("http://a..b/", "bad_url"), ("http://xn--/", "bad_url"), ("http://ex ample.pt/", "bad_url"),
+     ("http://[::1/", "bad_url"), ("http://hotel.pt:0x50/", "bad_url")],
+)  # fmt: skip
+def test_addresses_in_shorthand_and_broken_hosts_are_fetch_errors(url, reason, fast_fetching):
+    error = reason_of(url)
+    assert error.reason == reason
+    assert "0177" not in url or "127.0.0.1" in error.detail

@@ -10,6 +10,7 @@ from enrichment.services import email_validate, prospect_enrich, prospects_enque
 from enrichment.validation import MillionVerifier
 from jengu.events.models import Event
 from jengu.redis_helpers import ProspectLock, reset_breaker
+from tests.enrichment.conftest import aim_enrichment
 from tests.factories import ProspectFactory
 from tests.fakes.millionverifier import API_KEY, FakeMillionVerifier
 
@@ -19,10 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(sites, loopback_allowed):
     """Enrichment pointed at the fixture sites, with their DNS injected."""
-    loopback_allowed.ENRICHMENT_GUESS_URL_TEMPLATES = [f"http://{{domain}}:{sites.port}/"]
-    loopback_allowed.ENRICHMENT_DNS_RESOLVER = sites.resolver()
-    loopback_allowed.MILLIONVERIFIER_API_KEY = ""
-    loopback_allowed.SEARCH_API_KEY = ""
+    aim_enrichment(loopback_allowed, port=sites.port, resolver=sites.resolver())
     return sites
 
 
