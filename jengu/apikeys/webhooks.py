@@ -35,6 +35,7 @@ from jengu.netguard import (
     BlockedAddress,
     FetchError,
     GuardedTransport,
+    deadline,
     host_refuse_private,
 )
 from jengu.redis_helpers import CircuitBreaker
@@ -131,10 +132,15 @@ def _post(delivery: WebhookDelivery) -> httpx.Response:
         ),
     }
     transport = GuardedTransport(resolver=get_resolver(), policy=webhook_address_policy())
-    with httpx.Client(
-        transport=transport, timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
-    ) as client:
-        return client.post(delivery.subscription.url, content=body, headers=headers)
+    # One deadline for the whole exchange (a receiver that drips its answer cannot hold
+    # a worker), and the receiver's body is never read: only its status line counts.
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    with (
+        deadline(time.monotonic() + timeout),
+        httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client,
+        client.stream("POST", delivery.subscription.url, content=body, headers=headers) as answer,
+    ):
+        return answer
 
 
 def webhook_address_policy() -> AddressPolicy:

@@ -16,11 +16,13 @@ from jengu.apikeys.models import WebhookDelivery, WebhookSubscription
 from jengu.apikeys.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    webhook_deliver,
     webhook_signature,
     webhook_signature_verify,
     webhook_url_check,
     webhooks_publish,
 )
+from jengu.bus.errors import TransientError
 from jengu.events.models import DeadLetter
 from outreach.models import EmailMessage
 from outreach.sending.records import message_record_bounce, message_record_sent
@@ -119,6 +121,35 @@ def test_refused_delivery_goes_to_dead_letters_without_retry(worker, receiver) -
     dead = DeadLetter.objects.get()
     assert dead.args == {"delivery_id": delivery.pk}
     assert dead.classification == "permanent"
+
+
+def test_a_receiver_that_drips_its_answer_cannot_hold_the_worker(receiver, db, settings) -> None:
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    _subscribe(receiver, ["*"])
+    receiver.answers = ["drip"]
+    [delivery] = _publish("email.sent", {"message_id": 1})
+
+    with pytest.raises(TransientError):
+        webhook_deliver(delivery_id=delivery.pk)
+
+    # A bound on what was read, not on time: about 0.5 s of its 10 s of header bytes.
+    assert receiver.sent_bytes < 100
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
+
+
+def test_the_body_of_a_receivers_answer_is_never_read(receiver, db, settings) -> None:
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    _subscribe(receiver, ["*"])
+    receiver.answers = ["flood"]  # 200, then 256 MiB of body
+    [delivery] = _publish("email.sent", {"message_id": 1})
+
+    webhook_deliver(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"
+    assert receiver.sent_bytes < 16 * 2**20, "no more than the sockets' buffers"
 
 
 def test_a_receiver_on_a_private_address_is_never_posted_to(worker, receiver, settings) -> None:

@@ -1,7 +1,10 @@
 """A loopback webhook receiver: records each POST and answers from a script.
 
 receiver = WebhookReceiver().start()
-receiver.answers = [500, 200]   # then 200 for ever; "hang" waits past the timeout
+receiver.answers = [500, 200]   # then 200 for ever; "hang" waits past the timeout,
+                                 # "drip" sends its headers a byte at a time, "flood"
+                                 # answers 200 with an endless body
+receiver.sent_bytes              # what the receiver managed to write in its answers
 receiver.received                # [(headers, raw body)], in order
 receiver.got(2, timeout=10)      # wait for two requests
 """
@@ -9,6 +12,7 @@ receiver.got(2, timeout=10)      # wait for two requests
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 
 from tests.fakes.loopback import LoopbackHTTPServer
@@ -22,6 +26,7 @@ class WebhookReceiver(LoopbackHTTPServer):
         self.received: list[tuple[dict[str, str], bytes]] = []
         self._arrived = threading.Condition()
         self._release = threading.Event()
+        self.sent_bytes = 0
         super().__init__()
 
     def stop(self) -> None:
@@ -52,10 +57,30 @@ class WebhookReceiver(LoopbackHTTPServer):
                 if answer == "hang":
                     receiver._release.wait(30)
                     return
+                if answer in ("drip", "flood"):
+                    self._stream(answer)
+                    return
                 self.send_response(int(answer))
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+
+            def _stream(self, answer: str) -> None:
+                # Each write is small enough that every socket read on the other side
+                # succeeds well within a per-operation timeout.
+                head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 200
+                chunks = [head[i : i + 1] for i in range(len(head))]
+                if answer == "flood":
+                    chunks = [b"HTTP/1.1 200 OK\r\n\r\n"] + [b"x" * 65536] * 4096
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                        receiver.sent_bytes += len(chunk)
+                        if answer == "drip":
+                            time.sleep(0.05)
+                except OSError:
+                    pass  # the client hung up: that is what the test wants
 
             def log_message(self, *args: object) -> None:
                 pass
