@@ -53,29 +53,22 @@ class Deferred:
     waited: float
 
 
-def _window_close(*, campaign: Campaign, prospect: Prospect, opening: datetime) -> datetime:
-    """The first local hour boundary after `opening` at which the window is shut."""
-    zone = prospect_zone(prospect)
-    boundary = opening
-    for _ in range(24 * 8):  # a window open for a week on end: treat as never closing
-        local_hour = boundary.astimezone(zone).replace(minute=0, second=0, microsecond=0)
-        boundary = local_hour.astimezone(UTC) + timedelta(hours=1)
-        if not window_check(campaign=campaign, prospect=prospect, at=boundary).open:
-            return boundary
-    return boundary
-
-
 def compose_deadline(*, campaign: Campaign, prospect: Prospect, now: datetime) -> datetime:
     """The latest time an AI-written e-mail is worth waiting for (see the module doc).
 
-    Outside the window it is the end of the next one: the e-mail cannot leave
-    before then anyway. Either way at most `AI_COMPOSE_MAX_WAIT_SECONDS` away.
+    It is when the prospect's sending window closes (outside the window: when the
+    next one closes, as the e-mail cannot leave before it opens anyway), and at
+    most `AI_COMPOSE_MAX_WAIT_SECONDS` after `now`.
     """
     latest = now + timedelta(seconds=settings.AI_COMPOSE_MAX_WAIT_SECONDS)
-    opening = window_next_opening(campaign=campaign, prospect=prospect, after=now)
-    if opening >= latest:
-        return latest
-    return min(latest, _window_close(campaign=campaign, prospect=prospect, opening=opening))
+    boundary = window_next_opening(campaign=campaign, prospect=prospect, after=now)
+    zone = prospect_zone(prospect)
+    while boundary < latest:  # windows open and close on the prospect's local hours
+        local_hour = boundary.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+        boundary = local_hour.astimezone(UTC) + timedelta(hours=1)
+        if not window_check(campaign=campaign, prospect=prospect, at=boundary).open:
+            return min(boundary, latest)
+    return latest
 
 
 def template_write(draft: Draft, *, reference: str, reason: str, waited: float = 0.0) -> Written:

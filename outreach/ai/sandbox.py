@@ -37,7 +37,6 @@ from django.template.defaulttags import (
     WithNode,
 )
 from django.template.engine import Engine
-from django.utils.safestring import SafeString
 
 TEMPLATE_MAX_CHARS = 50_000  # the API's own limit for a step body
 OUTPUT_MAX_CHARS = 50_000  # what one template may render, and any one filter result
@@ -110,7 +109,15 @@ _engine = SandboxEngine(loaders=[], autoescape=False)
 # --- the render budget --------------------------------------------------------------
 
 # Containers whose output is only their children's output (the children are counted).
-_TRANSPARENT = (ForNode, IfNode, WithNode, IfChangedNode, SpacelessNode, AutoEscapeControlNode)
+_TRANSPARENT = (
+    ForNode,
+    IfNode,
+    WithNode,
+    IfChangedNode,
+    SpacelessNode,
+    AutoEscapeControlNode,
+    CommentNode,
+)
 _BUDGET_KEY = object()  # in the render context, which templates cannot reach
 
 
@@ -128,22 +135,41 @@ class _Budget:
             raise TemplateLimitError(f"it renders more than {OUTPUT_MAX_CHARS} characters")
 
 
-class _BudgetNodeList(NodeList):
-    """A NodeList that charges every render to the budget of the template render."""
+def _budget(context: Context) -> _Budget:
+    budget = context.render_context.get(_BUDGET_KEY)
+    if budget is None:
+        budget = context.render_context[_BUDGET_KEY] = _Budget()
+    return budget
 
-    counted: tuple[bool, ...] = ()
 
-    def render(self, context: Context) -> SafeString:
-        budget = context.render_context.get(_BUDGET_KEY)
-        if budget is None:
-            budget = context.render_context[_BUDGET_KEY] = _Budget()
-        budget.spend(steps=1)
-        bits = []
-        for node, counted in zip(self, self.counted, strict=True):
-            bit = node.render_annotated(context)
-            budget.spend(steps=1, chars=len(bit) if counted else 0)
-            bits.append(bit)
-        return SafeString("".join(bits))
+class _Charged(Node):
+    """Renders `node` and charges the render (and its output, unless a container's)."""
+
+    child_nodelists = ()
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.counted = not isinstance(node, _TRANSPARENT)
+
+    def render_annotated(self, context: Context) -> str:
+        bit = self.node.render_annotated(context)
+        _budget(context).spend(steps=1, chars=len(bit) if self.counted else 0)
+        return bit
+
+    render = render_annotated
+
+
+class _ChargedSequence:
+    """A `{% for %}` sequence that charges one step per item before the loop starts,
+    so an empty loop body cannot hide a million iterations."""
+
+    def __init__(self, expression: Any) -> None:
+        self.expression = expression
+
+    def resolve(self, context: Context, ignore_failures: bool = False) -> Any:
+        values = self.expression.resolve(context, ignore_failures=ignore_failures)
+        _budget(context).spend(steps=len(values) if hasattr(values, "__len__") else 0)
+        return values
 
 
 def _child_nodelists(node: Node) -> list[NodeList]:
@@ -154,16 +180,15 @@ def _child_nodelists(node: Node) -> list[NodeList]:
 
 
 def _budgeted(nodelist: NodeList) -> None:
-    """Turn every node list of a compiled template into a budgeted one (no recursion)."""
+    """Charge every node of a compiled template to the render's budget (no recursion)."""
     pending = [nodelist]
     while pending:
         current = pending.pop()
-        current.__class__ = _BudgetNodeList
-        current.counted = tuple(
-            not isinstance(node, (*_TRANSPARENT, CommentNode)) for node in current
-        )
         for node in current:
             pending.extend(_child_nodelists(node))
+            if isinstance(node, ForNode):
+                node.sequence = _ChargedSequence(node.sequence)
+        current[:] = [_Charged(node) for node in current]
 
 
 # --- tags and spintax, both in one linear pass ----------------------------------------

@@ -26,10 +26,12 @@ _EMAIL = re.compile(
     r"(?:[a-z0-9-]{1,63}(?:\.|\s{0,3}[\[(]\s{0,3}dot\s{0,3}[\])]\s{0,3})){1,8}[a-z]{2,24}\b",
     re.IGNORECASE,
 )
-_URL = re.compile(
-    r"\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>\"'(){}\[\]|]{1,2000}"
-    # a bare domain, which mail clients turn into a link too: hotel.example/book
-    r"|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}[a-z]{2,24}\b(?:/[^\s<>\"'(){}|]{0,2000})?",
+_LINK = re.compile(
+    r"\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>\"'(){}\[\]|]{1,2000}", re.IGNORECASE
+)
+# A bare domain, which mail clients turn into a link too: hotel.example/book
+_BARE_DOMAIN = re.compile(
+    r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}[a-z]{2,24}\b(?:/[^\s<>\"'(){}|]{0,2000})?",
     re.IGNORECASE,
 )
 # Dates and year ranges have a phone number's digits: they are not one.
@@ -96,29 +98,35 @@ def _phone_key(number: str) -> str | None:
     return digits[-_PHONE_TAIL:] if low <= len(digits) <= high else None
 
 
-def _emails(text: str) -> list[str]:
-    return [match.group(0) for match in _EMAIL.finditer(text)]
+@dataclass(frozen=True)
+class _Found:
+    urls: list[str]
+    emails: list[str]
+    phones: list[str]
 
 
-def _urls(text: str) -> list[str]:
-    without_emails = _EMAIL.sub(" ", text)
-    return [match.group(0).rstrip(_TRAILING) for match in _URL.finditer(without_emails)]
-
-
-def _phones(text: str) -> list[str]:
-    text = _DATE.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", text)))
-    return [m.group(0).strip() for m in _PHONE.finditer(text) if _phone_key(m.group(0))]
+def _scan(text: str) -> _Found:
+    """Links first (an address can hide in one), then addresses, bare domains, phones."""
+    urls = [m.group(0).rstrip(_TRAILING) for m in _LINK.finditer(text)]
+    text = _LINK.sub(" ", text)
+    emails = [m.group(0) for m in _EMAIL.finditer(text)]
+    text = _EMAIL.sub(" ", text)
+    urls += [m.group(0).rstrip(_TRAILING) for m in _BARE_DOMAIN.finditer(text)]
+    text = _DATE.sub(" ", _BARE_DOMAIN.sub(" ", text))
+    phones = [m.group(0).strip() for m in _PHONE.finditer(text) if _phone_key(m.group(0))]
+    return _Found(urls, emails, phones)
 
 
 def allowed_details(*, templates: Iterable[str], prospect: Prospect) -> Allowed:
     """The details the step's own templates (as written) and the prospect's record hold."""
     source = "\n".join(templates)
+    found = _scan(source)
     hosts = {_host(prospect.website), prospect.domain.lower().removeprefix("www.")}
-    phones = {_phone_key(p) for p in [*_phones(source), prospect.phone]}
+    phones = {_phone_key(phone) for phone in [*found.phones, prospect.phone]}
     return Allowed(
-        urls=frozenset(_normal_url(url) for url in _urls(source)),
+        urls=frozenset(_normal_url(url) for url in found.urls),
         hosts=frozenset(host for host in hosts if host),
-        emails=frozenset({_normal_email(e) for e in _emails(source)} | {prospect.email.lower()}),
+        emails=frozenset({_normal_email(e) for e in found.emails} | {prospect.email.lower()}),
         phones=frozenset(phone for phone in phones if phone),
         template_text=source.lower(),
     )
@@ -128,25 +136,28 @@ def _url_allowed(url: str, allowed: Allowed) -> bool:
     return _normal_url(url) in allowed.urls or _host(url) in allowed.hosts
 
 
-def draft_foreign_details(draft: Draft, allowed: Allowed) -> list[str]:
-    """Each link, phone number, e-mail address or payment request not in `allowed`."""
-    text = f"{draft.subject}\n{draft.body}"
-    found = [f"link {url}" for url in _urls(text) if not _url_allowed(url, allowed)]
-    found += [
-        f"e-mail address {email}"
-        for email in _emails(text)
-        if _normal_email(email) not in allowed.emails
-    ]
-    found += [
-        f"phone number {phone}"
-        for phone in _phones(text)
-        if _phone_key(phone) not in allowed.phones
-    ]
-    payment = [m.group(0) for m in (*_IBAN.finditer(text), *_WALLET.finditer(text))]
-    payment += [
+def _payment_requests(text: str, allowed: Allowed) -> list[str]:
+    numbers = [m.group(0) for m in (*_IBAN.finditer(text), *_WALLET.finditer(text))]
+    words = [
         m.group(0)
         for m in _PAYMENT_WORDS.finditer(text)
         if m.group(0).lower() not in allowed.template_text
     ]
-    found += [f"payment request {detail!r}" for detail in payment]
-    return list(dict.fromkeys(found))
+    return numbers + words
+
+
+def draft_foreign_details(draft: Draft, allowed: Allowed) -> list[str]:
+    """Each link, phone number, e-mail address or payment request not in `allowed`."""
+    text = f"{draft.subject}\n{draft.body}"
+    found = _scan(text)
+    foreign = [f"link {url}" for url in found.urls if not _url_allowed(url, allowed)]
+    foreign += [
+        f"e-mail address {email}"
+        for email in found.emails
+        if _normal_email(email) not in allowed.emails
+    ]
+    foreign += [
+        f"phone number {phone}" for phone in found.phones if _phone_key(phone) not in allowed.phones
+    ]
+    foreign += [f"payment request {detail!r}" for detail in _payment_requests(text, allowed)]
+    return list(dict.fromkeys(foreign))
