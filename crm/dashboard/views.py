@@ -15,6 +15,7 @@ from crm.dashboard import selectors as s
 from crm.dashboard.access import sales_required
 from crm.models import Campaign, EmailStatus, Prospect, Stage
 from jengu import alerts, health, metrics
+from outreach.ai.selectors import compose_shares
 from outreach.approval import NotPendingApproval, message_approve, message_edit, message_reject
 from outreach.models import InboundEmail
 from outreach.replies.errors import MalformedEmailError
@@ -45,6 +46,7 @@ def overview_context() -> dict:
         "sending": sending,
         "avg_send_seconds": today_metrics.mean_seconds("email_send_seconds"),
         "ai_providers": activity.ai_provider_stats(),
+        "compose_shares": compose_shares(days=7, today=today),
         "enrichment": prospects.enrichment,
         "alerts": alerts.recent_alerts(limit=8),
         "funnel": s.funnel(stage_counts=prospects.stage_counts),
