@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.template import Context, Library, defaultfilters, defaulttags
-from django.template.base import Node, NodeList
+from django.template.base import Lexer, Node, NodeList, Parser, Template
 from django.template.defaulttags import (
     AutoEscapeControlNode,
     CommentNode,
@@ -289,8 +289,15 @@ def _spin_walk(root: Option, rng: random.Random) -> Iterator[Piece]:
 
 
 def _spin(text: str, seed: str) -> list[Piece]:
+    """The pieces after spintax, adjacent plain text joined into one piece."""
     rng = random.Random(hashlib.sha256(seed.encode()).digest())  # noqa: S311 - not crypto
-    return list(_spin_walk(_spin_tree(django_pieces(text.replace("\x00", ""))), rng))
+    pieces: list[Piece] = []
+    for is_token, part in _spin_walk(_spin_tree(django_pieces(text)), rng):
+        if pieces and not is_token and not pieces[-1][0]:
+            pieces[-1] = (False, pieces[-1][1] + part)
+        else:
+            pieces.append((is_token, part))
+    return pieces
 
 
 def spintax_resolve(text: str, *, seed: str) -> str:
@@ -302,16 +309,40 @@ def spintax_resolve(text: str, *, seed: str) -> str:
     return "".join(text for _, text in _spin(text, seed))
 
 
+class _PieceLexer(Lexer):
+    """Django's lexer fed with the pieces we already split (in linear time), so
+    text stays text: a brace left over from spintax never starts a tag."""
+
+    def __init__(self, pieces: list[Piece]) -> None:
+        super().__init__("".join(text for _, text in pieces))
+        self.pieces = pieces
+
+    def tokenize(self) -> list:
+        tokens, lineno = [], 1
+        for is_token, text in self.pieces:
+            tokens.append(self.create_token(text, None, lineno, is_token))
+            lineno += text.count("\n")
+        return tokens
+
+
+class _SandboxTemplate(Template):
+    def __init__(self, pieces: list[Piece]) -> None:
+        self.pieces = pieces
+        super().__init__("".join(text for _, text in pieces), engine=_engine)
+
+    def compile_nodelist(self) -> NodeList:
+        tokens = _PieceLexer(self.pieces).tokenize()
+        engine = self.engine
+        parser = Parser(tokens, engine.template_libraries, engine.template_builtins, self.origin)
+        nodelist = parser.parse()
+        self.extra_data = parser.extra_data
+        return nodelist
+
+
 def sandbox_render(template_text: str, *, context: dict, seed: str) -> str:
     """Spintax, then the Django template language over `context` only, within limits."""
     if len(template_text) > TEMPLATE_MAX_CHARS:
         raise TemplateLimitError(f"it is longer than {TEMPLATE_MAX_CHARS} characters")
-    # A brace left in the text is written as a tag, so Django's lexer finds nothing
-    # to rescan: compiling stays linear too.
-    source = "".join(
-        text if is_token else text.replace("{", "{% templatetag openbrace %}")
-        for is_token, text in _spin(template_text, seed)
-    )
-    template = _engine.from_string(source)
+    template = _SandboxTemplate(_spin(template_text, seed))
     _budgeted(template.nodelist)
     return template.render(Context(context, autoescape=False))
