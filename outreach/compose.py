@@ -21,19 +21,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from crm.models import Campaign, CampaignStep, EmailStatus, Enrollment, Prospect, Stage
-from jengu.alerts import alert
-from jengu.metrics import count, observe
+from jengu.metrics import count
 from jengu.sql import execute, fetch_row, instance_with_related, row_instances, select_list
 from outreach.ai.base import AIRequest
 from outreach.ai.gateway import ai_providers
-from outreach.ai.template import TemplateError, TemplateProvider, draft_render
-from outreach.ai.untrusted import allowed_details, draft_foreign_details
+from outreach.ai.template import TemplateError, draft_render
 from outreach.ai.validation import Draft
 from outreach.compose_context import Variant, compose_context, prompt_data, variant_choose
+from outreach.compose_review import compose_report, draft_review
 from outreach.compose_wait import (
     NO_PROVIDERS,
     TEMPLATE_STEP,
-    UNEXPLAINED_FALLBACKS,
     Deferred,
     Written,
     ai_write,
@@ -175,19 +173,6 @@ def _prompt(
     return AIRequest(system=render_to_string("prompts/system.txt"), prompt=prompt)
 
 
-def _hold_reason(
-    *, campaign: Campaign, written: Written, first_touch: bool, foreign: list[str]
-) -> str:
-    """Why this draft must wait for a person ("" when it may go out as it is)."""
-    if foreign:
-        return "details not in the step template or the prospect's record: " + "; ".join(foreign)
-    if campaign.require_approval and written.provider != TemplateProvider.name:
-        return "the campaign requires approval of AI-written e-mails"
-    if not first_touch and campaign.approve_follow_ups:
-        return "the campaign requires approval of follow-ups"
-    return ""
-
-
 def _write(
     *,
     enrollment: Enrollment,
@@ -214,44 +199,13 @@ def _write(
                 idempotency_key=key,
                 provider=written.provider,
                 fallback_reason=written.fallback,
-                hold_reason=hold_reason[:500],
+                hold_reason=hold_reason,
             )
             execute(_VARIANT_SQL, [variant.name, enrollment.pk])
     except IntegrityError:
         # Another worker composed the same step first; theirs is the one.
         return ComposeResult("existing", _message_by_key(key))
     return ComposeResult("composed", message)
-
-
-def _report(message: EmailMessage, written: Written, foreign: list[str]) -> None:
-    """Count who wrote the e-mail; alert when a person should look at how it was written."""
-    count("emails_composed", provider=written.provider, **_fallback_label(written))
-    if written.waited:
-        observe("compose_wait_seconds", written.waited, provider=written.provider)
-    if written.fallback in UNEXPLAINED_FALLBACKS:
-        alert(
-            "compose_template_while_ai_busy",
-            "E-mails were written from the step template although no AI provider failed: "
-            "every provider stayed busy (rate limits) past the compose deadline. Raise the "
-            "providers' limits, add a key, or allow a longer wait.",
-            dedup_key=f"campaign:{message.campaign_id}",
-            campaign_id=message.campaign_id,
-            reason=written.fallback,
-        )
-    if foreign:
-        alert(
-            "compose_draft_held",
-            "A draft holds links, phone numbers, addresses or payment requests that neither "
-            "the step template nor the prospect's record has (the prospect's website may be "
-            "steering the AI). It waits in the review queue.",
-            dedup_key=f"campaign:{message.campaign_id}",
-            campaign_id=message.campaign_id,
-            message_id=message.pk,
-        )
-
-
-def _fallback_label(written: Written) -> dict[str, str]:
-    return {"fallback": written.fallback} if written.fallback else {}
 
 
 def _template_draft(
@@ -308,18 +262,18 @@ def message_compose_for(
     if isinstance(written, Deferred):
         count("compose_deferred")
         return ComposeResult("deferred", retry_in=written.retry_in, deadline=written.deadline)
-    allowed = allowed_details(
-        templates=(variant.subject_template, variant.body_template), prospect=enrollment.prospect
-    )
-    foreign = draft_foreign_details(written.draft, allowed)
-    hold = _hold_reason(
-        campaign=enrollment.campaign, written=written, first_touch=first_touch, foreign=foreign
+    review = draft_review(
+        enrollment=enrollment, variant=variant, written=written, first_touch=first_touch
     )
     result = _write(
-        enrollment=enrollment, step=step, variant=variant, written=written, hold_reason=hold
+        enrollment=enrollment,
+        step=step,
+        variant=variant,
+        written=written,
+        hold_reason=review.hold_reason,
     )
     if result.status == "composed":
-        _report(result.message, written, foreign)
+        compose_report(message=result.message, written=written, review=review)
     return result
 
 
