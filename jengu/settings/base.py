@@ -194,7 +194,7 @@ XAI_MODEL = env.str("XAI_MODEL", default="grok-3-mini")
 ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
 ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="https://api.anthropic.com").rstrip("/")
 ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-3-5-haiku-latest")
-# AI gateway (README, "AI writing and the compose stage"): fallback order of provider
+# AI gateway (docs/compose.md): fallback order of provider
 # families, and per provider (each Grok key is one) a total timeout, breaker and bucket.
 AI_PROVIDERS = env.list("AI_PROVIDERS", default=["grok", "anthropic"])
 AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=15.0)
