@@ -33,17 +33,6 @@ class PendingApprovalAdmin(admin.ModelAdmin):
     list_select_related = ("campaign",)
     search_fields = ("=to_email", "subject")
     show_full_result_count = False
-    fields = (
-        "to_email",
-        "campaign",
-        "step",
-        "variant",
-        "provider",
-        "fallback_reason",
-        "hold_reason",
-        "subject",
-        "body",
-    )
     readonly_fields = (
         "to_email",
         "campaign",
@@ -53,6 +42,7 @@ class PendingApprovalAdmin(admin.ModelAdmin):
         "fallback_reason",
         "hold_reason",
     )
+    fields = (*readonly_fields, "subject", "body")  # a reviewer edits only the wording
     actions = ("approve_selected", "reject_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

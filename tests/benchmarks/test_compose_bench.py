@@ -76,14 +76,19 @@ def no_keys(settings) -> None:
     settings.ANTHROPIC_API_KEY = ""
 
 
-@pytest.mark.django_db(transaction=True)
-def test_compose_1000_emails(settings, fake_grok, fake_claude):  # noqa: F811
+def fake_providers(settings, fake_grok, fake_claude, *, capacity: int, refill: float) -> None:  # noqa: F811
+    """Two Grok keys and Claude on the loopback fakes, with buckets of this size."""
     settings.XAI_API_KEYS = ["bench-1", "bench-2"]
     settings.XAI_BASE_URL = fake_grok.url
     settings.ANTHROPIC_API_KEY = "bench-claude"
     settings.ANTHROPIC_BASE_URL = fake_claude.url
-    settings.AI_BUCKET_CAPACITY = 100_000
-    settings.AI_BUCKET_REFILL_PER_SECOND = 100_000
+    settings.AI_BUCKET_CAPACITY = capacity
+    settings.AI_BUCKET_REFILL_PER_SECOND = refill
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compose_1000_emails(settings, fake_grok, fake_claude):  # noqa: F811
+    fake_providers(settings, fake_grok, fake_claude, capacity=100_000, refill=100_000)
     scenarios = [
         ("AI healthy (grok:1 answers)", lambda: None, 1),
         ("AI healthy, 8 threads", lambda: None, 8),
@@ -115,16 +120,6 @@ BATCH = 100  # ten times the default bucket capacity
 WORKER_THREADS = 8
 
 
-def _batch_settings(settings, fake_grok, fake_claude) -> None:  # noqa: F811
-    """The deployed bucket defaults (10 calls, then 2/s per provider) and fake providers."""
-    settings.XAI_API_KEYS = ["bench-1", "bench-2"]
-    settings.XAI_BASE_URL = fake_grok.url
-    settings.ANTHROPIC_API_KEY = "bench-claude"
-    settings.ANTHROPIC_BASE_URL = fake_claude.url
-    settings.AI_BUCKET_CAPACITY = 10
-    settings.AI_BUCKET_REFILL_PER_SECOND = 2
-
-
 def _compose_batch(name: str) -> tuple[float, Counter]:
     """Emit BATCH first touches and wait for the worker; (seconds, e-mails per writer)."""
     step, enrollments = enrollments_for(name, BATCH)
@@ -146,7 +141,8 @@ def _shares(writers: Counter) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_compose_batch_under_rate_limits(settings, fake_grok, fake_claude):  # noqa: F811
-    _batch_settings(settings, fake_grok, fake_claude)
+    # The deployed bucket defaults: 10 calls, then 2 a second, per provider.
+    fake_providers(settings, fake_grok, fake_claude, capacity=10, refill=2)
     scenarios = [
         ("all healthy", {}, lambda writers: "template" not in writers),
         ("grok:1 down", {"bench-1": "error"}, lambda writers: "template" not in writers),

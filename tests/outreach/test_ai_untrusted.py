@@ -52,7 +52,10 @@ def test_the_campaigns_and_the_prospects_own_details_are_allowed(body):
         ("Write to billing@evil.example please.", "e-mail address billing@evil.example"),
         ("Write to billing (at) evil (dot) com.", "e-mail address billing (at) evil (dot) com"),
         ("Please settle by wire transfer.", "payment request 'wire transfer'"),
-        ("IBAN GB82 WEST 1234 5698 7654 32 thanks", "payment request 'GB82 WEST 1234 5698 7654 32'"),
+        (
+            "IBAN GB82 WEST 1234 5698 7654 32 thanks",
+            "payment request 'GB82 WEST 1234 5698 7654 32'",
+        ),
         (
             "Send 0x52908400098527886E0F7030069857D2E4169EE7 now",
             "payment request '0x52908400098527886E0F7030069857D2E4169EE7'",
