@@ -12,6 +12,7 @@ from jengu.metrics import day_series
 from jengu.redis_helpers import CircuitBreaker, all_breakers
 from jengu.redis_helpers.breaker import BreakerState
 from outreach.ai.gateway import ai_providers
+from outreach.ai.hold import ProviderHold
 from outreach.models import AICall
 
 BREAKER_PREFIX = "ai:"
@@ -25,6 +26,17 @@ def ai_breakers() -> list[BreakerState]:
     for name in names - states.keys():
         states[name] = CircuitBreaker(name).snapshot()
     return [states[name] for name in sorted(states)]
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    breaker: BreakerState
+    held_seconds: int  # how long a 429 still keeps the provider busy (0: not held)
+
+
+def ai_provider_states() -> list[ProviderState]:
+    """Each AI breaker with its provider's rate-limit hold, for the admin."""
+    return [ProviderState(b, round(ProviderHold(b.name).remaining())) for b in ai_breakers()]
 
 
 @dataclass(frozen=True)

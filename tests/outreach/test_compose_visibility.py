@@ -98,3 +98,14 @@ def test_the_review_queue_shows_why_a_draft_is_held(ai_settings, fake_grok, admi
 
     for page in (admin_page, dashboard_page):
         assert "phone number +1 555 010 0199" in page
+
+
+def test_the_ai_calls_admin_shows_a_rate_limited_provider(ai_settings, fake_grok, admin_client):
+    fake_grok.behave("rate_limit", retry_after=120)
+    step = CampaignStepFactory(order=1)
+    message_compose(enrollment=EnrollmentFactory(campaign=step.campaign), step=step)
+
+    page = admin_client.get(reverse("admin:outreach_aicall_changelist")).content.decode()
+
+    assert page.count("busy for 1") == 2  # grok:1 and grok:2, ~120 s each
+    assert "<strong>closed</strong>" in page
