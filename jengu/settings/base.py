@@ -209,7 +209,7 @@ AI_RATE_LIMIT_MAX_SECONDS = env.int("AI_RATE_LIMIT_MAX_SECONDS", default=300)
 # delay. The template writes it only once waiting would pass the compose deadline: the
 # end of the prospect's sending window, and at most AI_COMPOSE_MAX_WAIT_SECONDS after
 # the first try (keep it under SEND_CLAIM_LEASE_MINUTES).
-AI_BUSY_WAIT_SECONDS = env.float("AI_BUSY_WAIT_SECONDS", default=10.0)
+AI_BUSY_WAIT_SECONDS = env.float("AI_BUSY_WAIT_SECONDS", default=3.0)
 AI_COMPOSE_MAX_WAIT_SECONDS = env.int("AI_COMPOSE_MAX_WAIT_SECONDS", default=600)
 MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
 MILLIONVERIFIER_BASE_URL = env.str(
