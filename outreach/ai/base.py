@@ -100,9 +100,8 @@ class Attempt:
     busy_seconds: float | None = None
     extra: dict = field(default_factory=dict)
 
-    def mark_busy(self, error_class: str, seconds: float) -> Attempt:
+    def mark_busy(self, error_class: str, seconds: float) -> None:
         self.error_class, self.busy_seconds = error_class, seconds
-        return self
 
 
 _client: httpx.Client | None = None

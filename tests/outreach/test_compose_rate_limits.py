@@ -85,6 +85,19 @@ def test_healthy_providers_write_every_email_of_a_batch_ten_times_their_buckets(
     assert not DeadLetter.objects.exists()
 
 
+def test_with_the_primary_down_the_next_provider_writes_every_email(
+    compose_batch, small_buckets, fake_grok
+):
+    small_buckets.ANTHROPIC_API_KEY = ""  # grok:1, then grok:2
+    fake_grok.behave("error", key=GROK_KEYS[0])
+
+    messages = compose_batch(BATCH)
+
+    assert written_by(messages) == {"grok:2": BATCH}
+    assert fake_grok.requests_for(GROK_KEYS[0]) <= CALL_LIMIT
+    assert fake_grok.requests_for(GROK_KEYS[1]) == BATCH
+
+
 def test_with_grok_down_claude_writes_every_email(compose_batch, fake_grok, fake_claude):
     fake_grok.behave("error")
 
