@@ -46,20 +46,26 @@ def compose_email(enrollment_id: int, step: int, deadline: str | None = None) ->
     except ComposeError as exc:
         raise InvalidDataError(str(exc)) from exc
     if result.status == "deferred":
-        payload = {"enrollment_id": enrollment_id, "step": step}
-        payload["deadline"] = result.deadline.isoformat()
-        emit("ComposeEmail", payload, delay_ms=math.ceil(result.retry_in * 1000))
+        again = {
+            "enrollment_id": enrollment_id,
+            "step": step,
+            "deadline": result.deadline.isoformat(),
+        }
+        emit("ComposeEmail", again, delay_ms=math.ceil(result.retry_in * 1000))
     elif result.sendable:
         emit("SendEmail", {"message_id": result.message.pk})
 
 
 def _parse_deadline(value: str | None) -> datetime | None:
+    """The deadline a re-queued compose carries; a malformed one is computed afresh."""
     try:
         parsed = datetime.fromisoformat(value) if value else None
     except ValueError:
-        logger.warning("ComposeEmail: ignoring a malformed deadline %r", value)
+        parsed = None
+    if value and (parsed is None or parsed.tzinfo is None):
+        logger.warning("ComposeEmail: ignoring the malformed deadline %r", value)
         return None
-    return parsed if parsed is None or parsed.tzinfo else None
+    return parsed
 
 
 # --- Sending: SendEmail, EmailSent, and the scheduler's SendEmailBatch / SweepStuckWork.

@@ -98,3 +98,12 @@ def test_a_template_over_a_limit_is_a_dead_letter_that_names_the_limit(compose_w
     assert dead.classification == "invalid_data"
     assert "step template (body) is over a limit: filter ljust" in dead.exception_message
     assert not EmailMessage.objects.exists()
+
+
+def test_a_malformed_deadline_is_computed_afresh(compose_worker):
+    enrollment, payload = enrollment_with_step()
+
+    compose_worker({**payload, "deadline": "next tuesday"})
+
+    assert EmailMessage.objects.get(enrollment=enrollment).status == EmailMessage.Status.QUEUED
+    assert not DeadLetter.objects.exists()
