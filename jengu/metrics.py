@@ -41,6 +41,13 @@ DAILY_TTL_SECONDS = 45 * 86400
 # between tens of milliseconds and the providers' 30-60 s timeouts.
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 SEP = "|"
+# HELP text for /metrics; a series without one reads "Jengu counter <name>".
+DESCRIPTIONS = {
+    "emails_composed": "E-mails composed, by who wrote them (provider: an AI provider or "
+    "template) and, for the template, why (fallback)",
+    "compose_deferred": "Composes re-queued to wait for a busy AI provider (no retry spent)",
+    "compose_wait_seconds": "Time a compose waited for busy AI providers before one wrote it",
+}
 
 _client: redis.Redis | None = None
 
@@ -307,7 +314,8 @@ def _counter_families(raw: dict[bytes, bytes]) -> Iterable[CounterMetricFamily]:
         grouped[name].append((labels, float(raw_value)))
     for name, rows in sorted(grouped.items()):
         names = _label_names([labels for labels, _ in rows])
-        family = CounterMetricFamily(f"jengu_{name}", f"Jengu counter {name}", labels=names)
+        description = DESCRIPTIONS.get(name, f"Jengu counter {name}")
+        family = CounterMetricFamily(f"jengu_{name}", description, labels=names)
         for labels, value in rows:
             family.add_metric([labels.get(n, "") for n in names], value)
         yield family
@@ -324,7 +332,8 @@ def _histogram_families(raw: dict[bytes, bytes]) -> Iterable[HistogramMetricFami
         grouped[name].append((labels, buckets))
     for name, rows in sorted(grouped.items()):
         names = _label_names([labels for labels, _ in rows])
-        family = HistogramMetricFamily(f"jengu_{name}", f"Jengu histogram {name}", labels=names)
+        description = DESCRIPTIONS.get(name, f"Jengu histogram {name}")
+        family = HistogramMetricFamily(f"jengu_{name}", description, labels=names)
         for labels, buckets in rows:
             cumulative, running = [], 0.0
             for bound in [*map(str, BUCKETS), "+Inf"]:

@@ -16,8 +16,17 @@ from outreach.sending.resolve import message_resolve_uncertain
 
 @admin.register(EmailMessage)
 class EmailMessageAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "direction", "status", "to_email", "subject", "campaign", "step")
-    list_filter = ("direction", "status", "campaign")
+    list_display = (
+        "created_at",
+        "direction",
+        "status",
+        "to_email",
+        "subject",
+        "campaign",
+        "step",
+        "provider",
+    )
+    list_filter = ("direction", "status", "provider", "fallback_reason", "campaign")
     list_select_related = ("campaign",)
     raw_id_fields = ("prospect", "enrollment", "inbox")
     search_fields = ("=to_email", "=from_email", "=message_id", "subject")
@@ -32,6 +41,9 @@ class EmailMessageAdmin(admin.ModelAdmin):
         "created_at",
         "resolved_by",
         "resolved_at",
+        "provider",
+        "fallback_reason",
+        "hold_reason",
     )
     actions = ("mark_uncertain_delivered", "send_uncertain_again")
 

@@ -39,6 +39,17 @@ class MessageOut(Schema):
     in_reply_to: str
     status: str
     error: str
+    provider: str = Field(
+        ..., description="Who wrote it: an AI provider (grok:1, claude, …) or template."
+    )
+    fallback_reason: str = Field(
+        ...,
+        description="Why the step template wrote it: providers_failed, deadline, no_providers "
+        "or template_step; empty when an AI provider did.",
+    )
+    hold_reason: str = Field(
+        ..., description="Why it waited for review; empty when it did not have to."
+    )
     sent_at: datetime | None
     created_at: datetime
 

@@ -19,13 +19,30 @@ def _reviewer(request: HttpRequest) -> str:
 @admin.register(PendingApproval)
 class PendingApprovalAdmin(admin.ModelAdmin):
     change_form_template = "admin/outreach/pendingapproval/change_form.html"
-    list_display = ("created_at", "to_email", "subject", "campaign", "step", "variant", "provider")
+    list_display = (
+        "created_at",
+        "to_email",
+        "subject",
+        "campaign",
+        "step",
+        "variant",
+        "provider",
+        "hold_reason",
+    )
     list_filter = ("campaign", "provider")
     list_select_related = ("campaign",)
     search_fields = ("=to_email", "subject")
     show_full_result_count = False
-    fields = ("to_email", "campaign", "step", "variant", "provider", "subject", "body")
-    readonly_fields = ("to_email", "campaign", "step", "variant", "provider")
+    readonly_fields = (
+        "to_email",
+        "campaign",
+        "step",
+        "variant",
+        "provider",
+        "fallback_reason",
+        "hold_reason",
+    )
+    fields = (*readonly_fields, "subject", "body")  # a reviewer edits only the wording
     actions = ("approve_selected", "reject_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

@@ -3,25 +3,41 @@
 `message_compose` is idempotent on the (enrollment, step) key: a second call, a
 redelivered event or a racing worker gets the message that already exists. A
 prospect who may no longer be e-mailed ends the attempt quietly with a reason.
+Busy AI providers are waited for (`compose_wait`); a draft carrying a link,
+phone number, address or payment request that neither the step template nor the
+prospect's record holds waits for a person's review (`ai.untrusted`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from crm.models import Campaign, CampaignStep, EmailStatus, Enrollment, Prospect, Stage
+from jengu.metrics import count
 from jengu.sql import execute, fetch_row, instance_with_related, row_instances, select_list
 from outreach.ai.base import AIRequest
-from outreach.ai.gateway import ai_generate, ai_providers
-from outreach.ai.template import TemplateError, TemplateProvider, draft_render
-from outreach.ai.validation import Draft, draft_from_text
-from outreach.compose_context import Variant, compose_context, variant_choose
+from outreach.ai.gateway import ai_providers
+from outreach.ai.template import TemplateError, draft_render
+from outreach.ai.validation import Draft
+from outreach.compose_context import Variant, compose_context, prompt_data, variant_choose
+from outreach.compose_review import compose_report, draft_review
+from outreach.compose_wait import (
+    NO_PROVIDERS,
+    TEMPLATE_STEP,
+    Deferred,
+    Written,
+    ai_write,
+    compose_deadline,
+    template_write,
+)
 from outreach.models import EmailMessage
 from outreach.suppression import is_suppressed
 
@@ -84,9 +100,13 @@ class ComposeError(ValueError):
 
 @dataclass(frozen=True)
 class ComposeResult:
-    status: str  # "composed" | "existing" | "skipped"
+    status: str  # "composed" | "existing" | "skipped" | "deferred"
     message: EmailMessage | None = None
     reason: str = ""
+    # "deferred": every usable provider is busy; compose again in `retry_in` seconds,
+    # with the same `deadline`.
+    retry_in: float | None = None
+    deadline: datetime | None = None
 
     @property
     def sendable(self) -> bool:
@@ -142,7 +162,7 @@ def _prompt(
         **context,
         "draft_subject": draft.subject,
         "draft_body": draft.body,
-        "previous_subjects": list(previous),
+        "prospect_data": prompt_data(context=context, earlier_subjects=list(previous)),
     }
     try:
         prompt = render_to_string(f"prompts/{strategy}.txt", prompt_context)
@@ -158,33 +178,28 @@ def _write(
     enrollment: Enrollment,
     step: CampaignStep,
     variant: Variant,
-    draft: Draft,
-    provider: str,
-    first_touch: bool,
+    written: Written,
+    hold_reason: str,
 ) -> ComposeResult:
-    campaign = enrollment.campaign
-    if first_touch:
-        review = campaign.require_approval and provider != TemplateProvider.name
-    else:
-        review = campaign.approve_follow_ups
     key = EmailMessage.idempotency_key_for(enrollment.pk, step.order)
+    status = EmailMessage.Status.PENDING_APPROVAL if hold_reason else EmailMessage.Status.QUEUED
     try:
         with transaction.atomic():
             message = EmailMessage.objects.create(
                 direction=EmailMessage.Direction.OUTBOUND,
                 prospect=enrollment.prospect,
                 enrollment=enrollment,
-                campaign=campaign,
+                campaign=enrollment.campaign,
                 step=step.order,
                 variant=variant.name,
                 to_email=enrollment.prospect.email,
-                subject=draft.subject,
-                body=draft.body,
-                status=(
-                    EmailMessage.Status.PENDING_APPROVAL if review else EmailMessage.Status.QUEUED
-                ),
+                subject=written.draft.subject,
+                body=written.draft.body,
+                status=status,
                 idempotency_key=key,
-                provider=provider,
+                provider=written.provider,
+                fallback_reason=written.fallback,
+                hold_reason=hold_reason,
             )
             execute(_VARIANT_SQL, [variant.name, enrollment.pk])
     except IntegrityError:
@@ -217,11 +232,14 @@ def message_compose(*, enrollment: Enrollment, step: CampaignStep) -> ComposeRes
     return message_compose_for(enrollment_id=enrollment.pk, step=step)
 
 
-def message_compose_for(*, enrollment_id: int, step: CampaignStep) -> ComposeResult:
+def message_compose_for(
+    *, enrollment_id: int, step: CampaignStep, deadline: datetime | None = None
+) -> ComposeResult:
     """`message_compose` by id, for a step of the enrollment's campaign (`step_of_enrollment`).
 
     The enrollment, its prospect and campaign are read afresh here: the answer
-    depends on their state now, not when the caller loaded them.
+    depends on their state now, not when the caller loaded them. `deadline` is
+    the one a "deferred" result gave (see `compose_wait`); a first try computes it.
     """
     key = EmailMessage.idempotency_key_for(enrollment_id, step.order)
     if existing := _message_by_key(key):
@@ -233,30 +251,61 @@ def message_compose_for(*, enrollment_id: int, step: CampaignStep) -> ComposeRes
         logger.info("not composing %s: %s", key, reason)
         return ComposeResult("skipped", reason=reason)
     variant = variant_choose(enrollment=enrollment, step=step)
-    context = compose_context(prospect=enrollment.prospect, step_order=step.order)
-    fallback = _template_draft(enrollment=enrollment, step=step, variant=variant, context=context)
     first_touch = _is_first_touch(step)
-    remote = [] if step.strategy == TEMPLATE_ONLY_STRATEGY else ai_providers()
-    request = AIRequest("", "")  # the template provider ignores it
-    if remote:
-        request = _prompt(
-            enrollment=enrollment,
-            step=step,
-            context=context,
-            draft=fallback,
-            first_touch=first_touch,
-        )
-    outcome = ai_generate(
-        request=request,
-        parse=draft_from_text,
-        providers=[*remote, TemplateProvider(fallback)],
-        reference=key,
-    )
-    return _write(
+    written = _written(
         enrollment=enrollment,
         step=step,
         variant=variant,
-        draft=outcome.result,
-        provider=outcome.provider,
         first_touch=first_touch,
+        deadline=deadline,
+    )
+    if isinstance(written, Deferred):
+        count("compose_deferred")
+        return ComposeResult("deferred", retry_in=written.retry_in, deadline=written.deadline)
+    review = draft_review(
+        enrollment=enrollment, variant=variant, written=written, first_touch=first_touch
+    )
+    result = _write(
+        enrollment=enrollment,
+        step=step,
+        variant=variant,
+        written=written,
+        hold_reason=review.hold_reason,
+    )
+    if result.status == "composed":
+        compose_report(message=result.message, written=written, review=review)
+    return result
+
+
+def _written(
+    *,
+    enrollment: Enrollment,
+    step: CampaignStep,
+    variant: Variant,
+    first_touch: bool,
+    deadline: datetime | None,
+) -> Written | Deferred:
+    """The draft and who wrote it: the template renders first (it is the model's brief)."""
+    key = EmailMessage.idempotency_key_for(enrollment.pk, step.order)
+    context = compose_context(prospect=enrollment.prospect, step_order=step.order)
+    fallback = _template_draft(enrollment=enrollment, step=step, variant=variant, context=context)
+    if step.strategy == TEMPLATE_ONLY_STRATEGY:
+        return template_write(fallback, reference=key, reason=TEMPLATE_STEP)
+    remote = ai_providers()
+    if not remote:
+        return template_write(fallback, reference=key, reason=NO_PROVIDERS)
+    request = _prompt(
+        enrollment=enrollment, step=step, context=context, draft=fallback, first_touch=first_touch
+    )
+    if deadline is None:
+        deadline = compose_deadline(
+            campaign=enrollment.campaign, prospect=enrollment.prospect, now=timezone.now()
+        )
+    return ai_write(
+        request=request,
+        providers=remote,
+        fallback=fallback,
+        reference=key,
+        deadline=deadline,
+        wait_budget=settings.AI_BUSY_WAIT_SECONDS,
     )

@@ -55,6 +55,49 @@ def compose_context(*, prospect: Prospect, step_order: int) -> dict[str, Any]:
     }
 
 
+# Enrichment's bookkeeping of how it searched: other people's addresses and pages
+# a model should neither see nor repeat.
+_NOT_FOR_PROMPTS = frozenset(
+    {"website_attempts", "pages", "candidates", "rejected", "to_validate", "validation", "chosen"}
+)
+PROMPT_FACTS_MAX_CHARS = 4000
+
+
+def _prompt_facts(facts: Any) -> Any:
+    """The enrichment facts worth showing a model, whole keys only, within the size cap."""
+    if not isinstance(facts, dict):
+        return facts if len(json.dumps(facts)) <= PROMPT_FACTS_MAX_CHARS else None
+    kept, size = {}, 0
+    for name, value in facts.items():
+        cost = len(json.dumps({name: value}, ensure_ascii=False))
+        if name in _NOT_FOR_PROMPTS or size + cost > PROMPT_FACTS_MAX_CHARS:
+            continue
+        kept[name], size = value, size + cost
+    return kept
+
+
+def prompt_data(*, context: dict[str, Any], earlier_subjects: list[str]) -> str:
+    """The prospect as one line of JSON for the prompt's data block.
+
+    Any of it may come from a stranger (their website, a search snippet, an
+    imported sheet), so the prompt presents it as data, and `<` and `>` are
+    escaped: the text cannot close the block and go on as instructions.
+    """
+    data = {
+        "business_name": context["business_name"],
+        "contact_name": context["contact_name"],
+        "greet_as": context["contact_first_name"] if context["contact_name"] else "",
+        "industry": context["industry"],
+        "city": context["city"],
+        "country": context["country"],
+        "website": context["website"],
+        "research": _prompt_facts(context["facts"]),
+        "earlier_subjects": earlier_subjects,
+    }
+    text = json.dumps({name: value for name, value in data.items() if value}, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str

@@ -49,6 +49,22 @@ class EmailMessage(models.Model):
         max_length=64, null=True, blank=True, unique=True, help_text="enrollment:step"
     )
     provider = models.CharField(max_length=32, blank=True, help_text="Who wrote it (AI/template)")
+    fallback_reason = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Why the step template wrote it: providers_failed, deadline, no_providers, "
+        "template_step (empty when an AI provider did).",
+    )
+    hold_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Why it waited for review (campaign rule, or details not in the step "
+        "template or the prospect's record).",
+    )
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.CharField(max_length=150, blank=True, help_text="Who approved/rejected")

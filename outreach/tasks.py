@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime
 
 from django.conf import settings
 from dramatiq_crontab import interval
@@ -25,22 +27,45 @@ logger = logging.getLogger(__name__)
 
 
 @event_actor("ComposeEmail", queue="compose")
-def compose_email(enrollment_id: int, step: int) -> None:
+def compose_email(enrollment_id: int, step: int, deadline: str | None = None) -> None:
     """Write the e-mail for step order `step` of an enrollment, then hand it to the sender.
 
     A message that already exists and is still queued is handed over again: the
-    sender's own fence makes a duplicate SendEmail harmless.
+    sender's own fence makes a duplicate SendEmail harmless. While every usable AI
+    provider is busy the event comes back later with the same `deadline` (ISO 8601):
+    a new event, so no retry is spent on waiting.
     """
     campaign_step = step_of_enrollment(enrollment_id=enrollment_id, order=step)
     if campaign_step is None:
         logger.info("ComposeEmail: enrollment %s step %s no longer exists", enrollment_id, step)
         return
     try:
-        result = message_compose_for(enrollment_id=enrollment_id, step=campaign_step)
+        result = message_compose_for(
+            enrollment_id=enrollment_id, step=campaign_step, deadline=_parse_deadline(deadline)
+        )
     except ComposeError as exc:
         raise InvalidDataError(str(exc)) from exc
-    if result.sendable:
+    if result.status == "deferred":
+        again = {
+            "enrollment_id": enrollment_id,
+            "step": step,
+            "deadline": result.deadline.isoformat(),
+        }
+        emit("ComposeEmail", again, delay_ms=math.ceil(result.retry_in * 1000))
+    elif result.sendable:
         emit("SendEmail", {"message_id": result.message.pk})
+
+
+def _parse_deadline(value: str | None) -> datetime | None:
+    """The deadline a re-queued compose carries; a malformed one is computed afresh."""
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        parsed = None
+    if value and (parsed is None or parsed.tzinfo is None):
+        logger.warning("ComposeEmail: ignoring the malformed deadline %r", value)
+        return None
+    return parsed
 
 
 # --- Sending: SendEmail, EmailSent, and the scheduler's SendEmailBatch / SweepStuckWork.

@@ -16,6 +16,7 @@ from crm.dashboard.access import dashboard_view
 from crm.dashboard.params import id_list, id_param
 from crm.models import Campaign, EmailStatus, Prospect, Stage
 from jengu import alerts, health, metrics
+from outreach.ai.selectors import compose_shares
 from outreach.approval import NotPendingApproval, message_approve, message_edit, message_reject
 from outreach.models import InboundEmail
 from outreach.replies.errors import MalformedEmailError
@@ -46,6 +47,7 @@ def overview_context() -> dict:
         "sending": sending,
         "avg_send_seconds": today_metrics.mean_seconds("email_send_seconds"),
         "ai_providers": activity.ai_provider_stats(),
+        "compose_shares": compose_shares(days=7, today=today),
         "enrichment": prospects.enrichment,
         "alerts": alerts.recent_alerts(limit=8),
         "funnel": s.funnel(stage_counts=prospects.stage_counts),

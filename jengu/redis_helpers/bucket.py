@@ -66,6 +66,12 @@ class TokenBucket:
         """Take `n` tokens now or return False; never waits."""
         return self._try(n)[0]
 
+    def try_take(self, n: float = 1) -> float:
+        """Take `n` tokens now and return 0.0, or take none and return the seconds
+        until `n` tokens will be there (for callers that schedule their own wait)."""
+        granted, wait = self._try(n)
+        return 0.0 if granted else max(wait, 0.001)
+
     def acquire(self, n: float = 1, max_wait: float = 10.0) -> bool:
         """Take `n` tokens, sleeping for the refill if needed, at most `max_wait` seconds."""
         deadline = time.monotonic() + max_wait

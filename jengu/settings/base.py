@@ -218,7 +218,7 @@ XAI_MODEL = env.str("XAI_MODEL", default="grok-3-mini")
 ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
 ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="https://api.anthropic.com").rstrip("/")
 ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-3-5-haiku-latest")
-# AI gateway (README, "AI writing and the compose stage"): fallback order of provider
+# AI gateway (docs/compose.md): fallback order of provider
 # families, and per provider (each Grok key is one) a total timeout, breaker and bucket.
 AI_PROVIDERS = env.list("AI_PROVIDERS", default=["grok", "anthropic"])
 AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=15.0)
@@ -228,6 +228,13 @@ AI_BUCKET_CAPACITY = env.int("AI_BUCKET_CAPACITY", default=10)
 AI_BUCKET_REFILL_PER_SECOND = env.float("AI_BUCKET_REFILL_PER_SECOND", default=2.0)
 AI_RATE_LIMIT_DEFAULT_SECONDS = env.int("AI_RATE_LIMIT_DEFAULT_SECONDS", default=10)
 AI_RATE_LIMIT_MAX_SECONDS = env.int("AI_RATE_LIMIT_MAX_SECONDS", default=300)
+# A busy provider (empty bucket, 429) is waited for, never replaced by the template:
+# up to AI_BUSY_WAIT_SECONDS asleep in the worker, then the compose is re-queued with a
+# delay. The template writes it only once waiting would pass the compose deadline: the
+# end of the prospect's sending window, and at most AI_COMPOSE_MAX_WAIT_SECONDS after
+# the first try (keep it under SEND_CLAIM_LEASE_MINUTES).
+AI_BUSY_WAIT_SECONDS = env.float("AI_BUSY_WAIT_SECONDS", default=3.0)
+AI_COMPOSE_MAX_WAIT_SECONDS = env.int("AI_COMPOSE_MAX_WAIT_SECONDS", default=600)
 MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
 MILLIONVERIFIER_BASE_URL = env.str(
     "MILLIONVERIFIER_BASE_URL", default="https://api.millionverifier.com"

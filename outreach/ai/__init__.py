@@ -4,5 +4,5 @@
     from outreach.ai.base import AIRequest
     outcome = ai_generate(request=AIRequest(system, prompt, purpose="classify"), parse=my_parser)
 
-See the README, "AI writing and the compose stage".
+See docs/compose.md.
 """

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from jengu.admin_utils import EstimatedCountPaginator
 from jengu.redis_helpers import reset_breaker
-from outreach.ai.selectors import BREAKER_PREFIX, ai_breakers
+from outreach.ai.selectors import BREAKER_PREFIX, ai_provider_states
 from outreach.models import AICall
 
 
@@ -42,7 +42,7 @@ class AICallAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        extra_context = {**(extra_context or {}), "breakers": ai_breakers()}
+        extra_context = {**(extra_context or {}), "providers": ai_provider_states()}
         return super().changelist_view(request, extra_context=extra_context)
 
     def get_urls(self):

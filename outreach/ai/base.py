@@ -1,10 +1,15 @@
 """The provider interface the AI gateway talks to.
 
 A provider turns a request (system text + prompt) into the model's answer text.
-`Provider.attempt()` is the one guarded try: circuit breaker, token bucket, the
-call under a total deadline, the answer's validation, and the breaker updated
-with the outcome. Subclasses only say how to build the HTTP request and where
-the text and token counts are in the response.
+`Provider.attempt()` is the one guarded try: rate-limit hold, circuit breaker,
+token bucket, the call under a total deadline, the answer's validation, and the
+breaker updated with the outcome. Subclasses only say how to build the HTTP
+request and where the text and token counts are in the response.
+
+An attempt ends one of three ways: an answer, a failure (the provider is down,
+refusing us or answering nonsense: the breaker counts it), or *busy* (our token
+bucket is empty or the provider said 429): the provider is healthy and will take
+the request in `busy_seconds`, so callers that can wait should.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import httpx
 from django.conf import settings
 
 from jengu.redis_helpers import CircuitBreaker, TokenBucket
+from jengu.redis_helpers.breaker import HALF_OPEN
+from outreach.ai.hold import ProviderHold
 from outreach.ai.validation import InvalidAnswer
 
 
@@ -74,7 +81,11 @@ class ProviderRateLimited(ProviderError):
 
 @dataclass
 class Attempt:
-    """What one provider did with one request (`called` False = skipped, no request)."""
+    """What one provider did with one request (`called` False = skipped, no request).
+
+    `busy_seconds` is set when the provider is healthy but cannot take the request
+    now (empty bucket, 429): how long until it can.
+    """
 
     provider: str
     model: str
@@ -86,7 +97,11 @@ class Attempt:
     latency_ms: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    busy_seconds: float | None = None
     extra: dict = field(default_factory=dict)
+
+    def mark_busy(self, error_class: str, seconds: float) -> None:
+        self.error_class, self.busy_seconds = error_class, seconds
 
 
 _client: httpx.Client | None = None
@@ -179,20 +194,31 @@ class RemoteProvider(Provider):
             refill_per_second=settings.AI_BUCKET_REFILL_PER_SECOND,
         )
 
-    def _admit(self, breaker: CircuitBreaker) -> str:
-        """Empty string when a request may go out, else why it may not."""
-        if not breaker.allow():
-            return "breaker_open"
-        if not self._bucket().try_acquire():
-            return "bucket_empty"
-        return ""
+    def _hold(self) -> ProviderHold:
+        return ProviderHold(f"ai:{self.name}")
+
+    def _admit(self, attempt: Attempt, breaker: CircuitBreaker) -> bool:
+        """True when a request may go out; else `attempt` says why not.
+
+        The breaker is asked before the bucket: a dead provider must read as
+        failing, not as busy, even once its bucket is empty. The hold comes first
+        so that a rate-limited provider does not use up a half-open probe.
+        """
+        if held := self._hold().remaining():
+            attempt.mark_busy("rate_limited", held)
+        elif not breaker.allow():
+            attempt.error_class = "breaker_open"
+        elif wait := self._bucket().try_take():
+            attempt.mark_busy("bucket_empty", wait)
+        else:
+            return True
+        return False
 
     def attempt(self, request: AIRequest, parse: Callable[[str], Any]) -> Attempt:
-        """Breaker, bucket, the call under a total deadline, parse, breaker updated."""
+        """Hold, breaker, bucket, the call under a total deadline, parse, breaker updated."""
         attempt = Attempt(provider=self.name, model=self.model, called=False)
         breaker = self._breaker()
-        if skipped := self._admit(breaker):
-            attempt.error_class = skipped
+        if not self._admit(attempt, breaker):
             return attempt
         attempt.called = True
         started = time.monotonic()
@@ -201,6 +227,10 @@ class RemoteProvider(Provider):
             attempt.prompt_tokens = answer.prompt_tokens
             attempt.completion_tokens = answer.completion_tokens
             attempt.result = parse(answer.text)
+        except ProviderRateLimited as exc:
+            attempt.mark_busy(exc.error_class, exc.retry_after)
+            attempt.error = str(exc)
+            self._rate_limited(breaker, exc.retry_after)
         except (ProviderError, InvalidAnswer) as exc:
             attempt.error_class = exc.error_class
             attempt.error = str(exc)[:500]
@@ -211,11 +241,20 @@ class RemoteProvider(Provider):
         attempt.latency_ms = int((time.monotonic() - started) * 1000)
         return attempt
 
+    def _rate_limited(self, breaker: CircuitBreaker, retry_after: float) -> None:
+        """A 429 is the provider answering "busy": hold it for `Retry-After`.
+
+        It is no failure (the breaker's streak stays as it was). A half-open
+        probe that got a 429 has shown the provider is up and our key accepted,
+        so the breaker closes; the hold keeps traffic away until Retry-After.
+        """
+        self._hold().extend(retry_after)
+        if breaker.state == HALF_OPEN:
+            breaker.record_success()
+
     @staticmethod
     def _record_failure(breaker: CircuitBreaker, exc: Exception) -> None:
-        if isinstance(exc, ProviderRateLimited):
-            breaker.open_for(exc.retry_after)
-        elif getattr(exc, "opens_breaker_at_once", False):
+        if getattr(exc, "opens_breaker_at_once", False):
             breaker.open_for(settings.AI_BREAKER_RESET_SECONDS)
         else:
             breaker.record_failure()

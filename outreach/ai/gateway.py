@@ -1,9 +1,11 @@
 """The AI gateway: try providers in order, record every call, never raise for AI trouble.
 
 Order: each Grok key, then Claude (per `AI_PROVIDERS`), then whatever fallback the
-caller passes (the composer passes the template provider, which always answers).
-A provider whose breaker is open or whose bucket is empty is skipped without a
-request, so a dead provider costs nothing once its breaker has opened.
+caller passes. A provider whose breaker is open, or that is busy (empty bucket,
+429 hold), is skipped without a request, so a dead provider costs nothing once
+its breaker has opened. One call of `ai_generate` is one pass and never waits;
+a caller that would rather wait for a busy provider than go without (the
+composer) reads `AIResult.busy_seconds` and calls again.
 """
 
 from __future__ import annotations
@@ -47,12 +49,28 @@ def ai_providers() -> list[Provider]:
 
 @dataclass
 class AIResult:
-    """The first usable answer (`result` None when every provider failed) and the tries."""
+    """The first usable answer (`result` None when none answered) and the tries."""
 
     result: Any
     provider: str = ""
     model: str = ""
     attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def busy_seconds(self) -> float | None:
+        """With no answer: how soon the first busy provider can take the request
+        (None when no provider was busy, i.e. every one of them failed)."""
+        waits = [a.busy_seconds for a in self.attempts if a.busy_seconds is not None]
+        return min(waits) if waits else None
+
+    @property
+    def failed(self) -> set[str]:
+        """Providers that were asked and failed (busy ones are not in it)."""
+        return {
+            a.provider
+            for a in self.attempts
+            if a.called and not a.success and a.busy_seconds is None
+        }
 
 
 def _trace_id() -> str:
@@ -108,9 +126,8 @@ def ai_generate(
         attempt = provider.attempt(request, parse)
         outcome.attempts.append(attempt)
         if attempt.called and not attempt.success:
-            logger.warning(
-                "AI provider %s failed (%s): %s", provider.name, attempt.error_class, attempt.error
-            )
+            log = logger.info if attempt.busy_seconds is not None else logger.warning
+            log("AI provider %s: %s %s", provider.name, attempt.error_class, attempt.error)
         if attempt.success:
             outcome.result, outcome.provider, outcome.model = (
                 attempt.result,

@@ -10,13 +10,17 @@ and answers according to a behaviour you set, per API key if you like:
 
 Behaviours: "ok" (a valid {"subject","body"} answer, or `answer=` text),
 "error" (500), "rate_limit" (429 with `retry_after`), "unauthorized" (401),
-"hang" (no answer until the server stops), "garbage" (200 with non-JSON content).
+"hang" (no answer until the server stops), "garbage" (200 with non-JSON content),
+"throttle" (answers like "ok" up to `per_second` requests in any one second, and
+beyond that 429 with `retry_after`, as the real APIs' own rate limiters do).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 
@@ -36,6 +40,7 @@ class Behaviour:
     mode: str = "ok"
     answer: str = json.dumps(DEFAULT_ANSWER)
     retry_after: str | None = None
+    per_second: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class FakeLLMServer(LoopbackHTTPServer):
         self.requests: list[RecordedRequest] = []
         self._default = Behaviour()
         self._per_key: dict[str, Behaviour] = {}
+        self._recent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self._released = threading.Event()
         super().__init__()
@@ -75,6 +81,7 @@ class FakeLLMServer(LoopbackHTTPServer):
         key: str | None = None,
         answer: dict | str | None = None,
         retry_after: float | str | None = None,
+        per_second: int = 0,
     ) -> None:
         """Set how requests (all, or those with API key `key`) are answered."""
         text = json.dumps(answer) if isinstance(answer, dict) else answer
@@ -82,6 +89,7 @@ class FakeLLMServer(LoopbackHTTPServer):
             mode=mode,
             answer=text if text is not None else json.dumps(DEFAULT_ANSWER),
             retry_after=None if retry_after is None else str(retry_after),
+            per_second=per_second,
         )
         with self._lock:
             if key is None:
@@ -92,6 +100,18 @@ class FakeLLMServer(LoopbackHTTPServer):
     def requests_for(self, key: str | None = None) -> int:
         with self._lock:
             return sum(1 for r in self.requests if key is None or r.key == key)
+
+    def _over_limit(self, key: str, per_second: int) -> bool:
+        """A sliding one-second window per key: True when this request exceeds it."""
+        now = time.monotonic()
+        with self._lock:
+            recent = self._recent.setdefault(key, deque())
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) >= per_second:
+                return True
+            recent.append(now)
+            return False
 
     # --- serving ---------------------------------------------------------------
     def _behaviour_for(self, key: str) -> Behaviour:
@@ -158,7 +178,10 @@ class FakeLLMServer(LoopbackHTTPServer):
                     return self._send(500, b'{"error": "internal"}')
                 if behaviour.mode == "unauthorized":
                     return self._send(401, b'{"error": "invalid api key"}')
-                if behaviour.mode == "rate_limit":
+                throttled = behaviour.mode == "throttle" and fake._over_limit(
+                    key, behaviour.per_second
+                )
+                if behaviour.mode == "rate_limit" or throttled:
                     headers = (
                         {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
                     )

@@ -25,9 +25,9 @@ CLAUDE_KEY = "claude-key"
 
 @pytest.fixture
 def ai_state_clean():
-    """Start with every AI breaker closed and every AI bucket full."""
+    """Start with every AI breaker closed, every AI bucket full and no provider on hold."""
     client = get_redis()
-    for pattern in ("jengu:breaker:ai:*", "jengu:bucket:ai:*"):
+    for pattern in ("jengu:breaker:ai:*", "jengu:bucket:ai:*", "jengu:hold:ai:*"):
         for key in client.scan_iter(pattern):
             client.delete(key)
 

@@ -2,7 +2,6 @@
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -10,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from jengu.redis_helpers import CircuitBreaker
 from outreach.ai.base import AIRequest
 from outreach.ai.gateway import ai_generate, ai_providers
+from outreach.ai.hold import ProviderHold
 from outreach.ai.template import TemplateProvider
 from outreach.ai.validation import Draft, draft_from_text
 from outreach.models import AICall
@@ -189,18 +189,19 @@ def test_garbage_in_a_success_response_is_a_failure(ai_settings, fake_grok):
     assert outcome.attempts[0].error == "answer is not JSON"
 
 
-def test_429_with_retry_after_rests_that_provider_for_that_long(ai_settings, fake_grok):
+def test_429_is_busy_not_failed_and_holds_that_provider_for_retry_after(ai_settings, fake_grok):
     fake_grok.behave("rate_limit", key=KEY1, retry_after=30)
 
     first, second = generate(), generate()
 
-    assert first.attempts[0].error_class == "rate_limited"
+    told, held = first.attempts[0], second.attempts[0]
+    assert (told.called, told.error_class, told.busy_seconds) == (True, "rate_limited", 30)
+    assert (held.called, held.error_class) == (False, "rate_limited")
+    assert 25 < held.busy_seconds <= 30
     assert (first.provider, second.provider) == ("grok:2", "grok:2")
-    assert fake_grok.requests_for(KEY1) == 1
-    snapshot = CircuitBreaker("ai:grok:1").snapshot()
-    assert snapshot.state == "open"
-    rest = snapshot.open_until - datetime.now(UTC)
-    assert timedelta(seconds=25) < rest <= timedelta(seconds=30)
+    assert fake_grok.requests_for(KEY1) == 1  # nothing more until Retry-After
+    assert breaker_state("grok:1") == "closed"  # busy is no failure
+    assert first.failed == set()
 
 
 def test_429_retry_after_is_capped(ai_settings, fake_grok):
@@ -209,8 +210,35 @@ def test_429_retry_after_is_capped(ai_settings, fake_grok):
 
     generate()
 
-    rest = CircuitBreaker("ai:grok:1").snapshot().open_until - datetime.now(UTC)
-    assert rest <= timedelta(seconds=5)
+    assert 0 < ProviderHold("ai:grok:1").remaining() <= 5
+
+
+def test_a_429_answering_the_half_open_probe_closes_the_breaker(ai_settings, fake_grok):
+    trip_grok_breaker(ai_settings, fake_grok)
+    fake_grok.behave("rate_limit", retry_after=2)
+
+    time.sleep(1.1)  # the breaker's rest period
+    probe = generate()
+
+    assert probe.attempts[0].called and probe.attempts[0].busy_seconds == 2
+    assert breaker_state("grok:1") == "closed"  # it answered: up, only busy
+    assert generate().attempts[0].error_class == "rate_limited"  # held, not failing
+    assert fake_grok.requests_for(KEY1) == 4
+
+
+def test_a_429_neither_counts_as_a_failure_nor_clears_the_failure_streak(ai_settings, fake_grok):
+    ai_settings.XAI_API_KEYS = [KEY1]
+    fake_grok.behave("error")
+    generate()
+    generate()
+    fake_grok.behave("rate_limit", retry_after=1)
+    generate()
+    time.sleep(1.1)  # the shortest hold a 429 gives
+    fake_grok.behave("error")
+
+    generate()
+
+    assert breaker_state("grok:1") == "open"  # error, error, (busy), error: three in a row
 
 
 def test_rejected_key_opens_the_breaker_at_once(ai_settings, fake_grok):

@@ -162,18 +162,40 @@ def test_template_first_touch_needs_no_approval(no_ai):
 
 
 @pytest.mark.parametrize(
-    ("approve_follow_ups", "status"), [(False, "queued"), (True, "pending_approval")]
+    ("require_approval", "approve_follow_ups", "status"),
+    [
+        (True, False, "pending_approval"),  # approval required: AI follow-ups too
+        (False, True, "pending_approval"),
+        (False, False, "queued"),
+    ],
 )
-def test_follow_ups_wait_only_when_the_campaign_says_so(ai_settings, approve_follow_ups, status):
+def test_ai_follow_ups_wait_when_the_campaign_requires_approval(
+    ai_settings, require_approval, approve_follow_ups, status
+):
     first = make_step()
     follow_up = make_step(campaign=first.campaign, order=2)
-    first.campaign.require_approval = True
+    first.campaign.require_approval = require_approval
     first.campaign.approve_follow_ups = approve_follow_ups
     first.campaign.save()
 
     message = message_compose(enrollment=enrolled(first), step=follow_up).message
 
     assert message.status == status
+    assert bool(message.hold_reason) == (status == "pending_approval")
+
+
+def test_template_follow_ups_wait_only_for_approve_follow_ups(no_ai):
+    first = make_step()
+    follow_up = make_step(campaign=first.campaign, order=2)
+    first.campaign.require_approval = True
+    first.campaign.save()
+
+    assert message_compose(enrollment=enrolled(first), step=follow_up).sendable
+
+    first.campaign.approve_follow_ups = True
+    first.campaign.save()
+    held = message_compose(enrollment=enrolled(first), step=follow_up).message
+    assert held.hold_reason == "the campaign requires approval of follow-ups"
 
 
 def test_follow_up_prompt_uses_the_follow_up_strategy_and_earlier_subjects(ai_settings, fake_grok):

@@ -87,3 +87,23 @@ def test_a_broken_template_goes_to_dead_letters_without_retries(compose_worker):
         1,
     )
     assert "step template does not render" in dead.exception_message
+
+
+def test_a_template_over_a_limit_is_a_dead_letter_that_names_the_limit(compose_worker):
+    enrollment, payload = enrollment_with_step(body_template='{{ city|ljust:"5000000" }}')
+
+    compose_worker(payload)
+
+    dead = DeadLetter.objects.get()
+    assert dead.classification == "invalid_data"
+    assert "step template (body) is over a limit: filter ljust" in dead.exception_message
+    assert not EmailMessage.objects.exists()
+
+
+def test_a_malformed_deadline_is_computed_afresh(compose_worker):
+    enrollment, payload = enrollment_with_step()
+
+    compose_worker({**payload, "deadline": "next tuesday"})
+
+    assert EmailMessage.objects.get(enrollment=enrollment).status == EmailMessage.Status.QUEUED
+    assert not DeadLetter.objects.exists()
