@@ -47,8 +47,11 @@ def compose_email(enrollment_id: int, step: int) -> None:
 
 
 @event_actor("SendEmail", queue="send")
-def send_email(message_id: int) -> None:
-    """Send one queued message (exactly once); a held message gets one delayed nudge."""
+def send_email(message_id: int, nudge: str = "") -> None:
+    """Send one queued message (exactly once); a held message gets one delayed nudge.
+
+    `nudge` is set when this event is such a nudge: held again, it schedules the next.
+    """
     message = message_load(message_id)
     if message is None:
         logger.info("SendEmail: message %s no longer exists", message_id)
@@ -56,7 +59,7 @@ def send_email(message_id: int) -> None:
     result = message_send(message=message)
     logger.info("SendEmail %s: %s %s", message_id, result.status, result.reason)
     if result.status == "held" and result.retry_after is not None:
-        send_nudge(message_id=message_id, delay_seconds=result.retry_after)
+        send_nudge(message_id=message_id, delay_seconds=result.retry_after, replacing=nudge)
 
 
 # Plain SQL: it runs for every e-mail (jengu/sql.py).

@@ -136,6 +136,8 @@ class BreakerState:
     failures: int
     open_until: datetime | None
     changed_at: datetime | None
+    # Seconds until an open breaker lets a probe through, by Redis's clock (0 unless open).
+    retry_in: float = 0.0
 
 
 def _key(name: str) -> str:
@@ -157,6 +159,7 @@ def _snapshot(name: str, row: list[str]) -> BreakerState:
         failures=failures,
         open_until=_ms_to_datetime(until) if state == OPEN else None,
         changed_at=_ms_to_datetime(changed_at),
+        retry_in=(until - now) / 1000 if state == OPEN else 0.0,
     )
 
 

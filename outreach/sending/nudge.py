@@ -1,31 +1,51 @@
-"""Delayed `SendEmail` nudges for held messages, at most one pending per message."""
+"""Delayed `SendEmail` nudges for held messages, at most one pending per message.
+
+A message's marker holds the token of its pending nudge, and the nudge carries
+that token in its payload. When the nudged send is held again, it replaces its
+own marker with the next nudge's: a held message always has a next attempt,
+and two attempts held at once still leave only one nudge behind.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from jengu.bus import emit
 from jengu.redis_helpers import get_redis
 from jengu.redis_helpers.client import key
 
-# Longer waits (a window that opens tomorrow) are left to the sweeper's next rounds.
+# Longer waits (a window that opens tomorrow) are nudged again when this one comes.
 MAX_DELAY_SECONDS = 6 * 3600
+
+# KEYS: the marker. ARGV: the token of the nudge now running ('' if none), the new
+# token, its lifetime in ms. A pending nudge other than the running one wins.
+_RESCHEDULE = """
+local pending = redis.call('GET', KEYS[1])
+if pending and pending ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+"""
 
 
 def _key(message_id: int) -> str:
     return key("nudge", "send", message_id)
 
 
-def send_nudge(*, message_id: int, delay_seconds: float) -> bool:
-    """Emit `SendEmail` after `delay_seconds` unless a nudge is already on its way.
+def send_nudge(*, message_id: int, delay_seconds: float, replacing: str = "") -> bool:
+    """Emit `SendEmail` after `delay_seconds` unless another nudge is on its way.
 
-    The marker lives exactly as long as the delay, so after a Redis flush (marker
-    and delayed message gone together) the sweeper's re-emit is what remains.
+    `replacing` is the token of the nudge being handled (the `nudge` of its
+    payload): its own marker does not count as "on its way". The marker lives
+    just past the delay, so after a Redis flush (marker and delayed message gone
+    together) the sweeper's re-emit is what remains.
     """
     delay_ms = int(min(max(delay_seconds, 0.0), MAX_DELAY_SECONDS) * 1000)
-    if not get_redis().set(_key(message_id), "1", nx=True, px=max(delay_ms, 1) + 1000):
+    token = uuid.uuid4().hex
+    script = get_redis().register_script(_RESCHEDULE)
+    if not script(keys=[_key(message_id)], args=[replacing, token, max(delay_ms, 1) + 1000]):
         return False
-    emit("SendEmail", {"message_id": message_id}, delay_ms=delay_ms or None)
+    emit("SendEmail", {"message_id": message_id, "nudge": token}, delay_ms=delay_ms or None)
     return True
 
 

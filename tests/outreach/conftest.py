@@ -17,6 +17,7 @@ from tests.outreach.sending_fixtures import (  # noqa: F401 - fixtures
     sending_state_clean,
     smtp_sink,
 )
+from tests.own_redis import on_own_redis, own_redis  # noqa: F401 - fixtures
 
 T = TypeVar("T")
 GROK_KEYS = ["grok-key-1", "grok-key-2"]

@@ -113,6 +113,26 @@ def test_the_same_send_delivered_ten_times_at_once_sends_one_email(smtp_sink, st
     assert message.status == Status.SENT
 
 
+def test_emails_sharing_a_paced_inbox_each_get_a_new_nudge_until_they_go(
+    smtp_sink, start_worker, broker
+):
+    # Given five e-mails for one inbox that rests a second between sends
+    campaign = make_campaign([make_inbox(smtp_sink, min_gap_seconds=1)])
+    messages = [queue_message(make_enrollment(campaign)) for _ in range(5)]
+    worker = start_worker(queues={"send", "track"}, threads=5)
+
+    # When all are asked at once: one goes, the others are held and nudged;
+    # each nudge finds the inbox resting again but one, and so on
+    for message in messages:
+        emit("SendEmail", {"message_id": message.pk})
+
+    # Then every held e-mail keeps a next attempt until it is sent
+    wait_for(lambda: smtp_sink.count() == 5, 30, "every e-mail, one a second")
+    drain(broker, worker)
+    assert set(per_recipient(smtp_sink).values()) == {1}
+    assert set(EmailMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
 def test_redis_flushed_mid_run_the_sweeper_re_emits_and_each_email_goes_once(
     smtp_sink, start_worker, broker, settings
 ):
