@@ -52,6 +52,8 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 
 INSTALLED_APPS = [
     "django_dramatiq",
+    # Before dramatiq_crontab: its `crontab` command is replaced by ours.
+    "jengu.scheduler",
     "dramatiq_crontab",
     "django.contrib.admin",
     "django.contrib.auth",

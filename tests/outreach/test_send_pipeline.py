@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,7 +29,6 @@ from tests.outreach.sending_fixtures import (
 from tests.waiting import wait_for
 from tests.worker_processes import worker_processes
 
-ROOT = Path(__file__).resolve().parents[2]
 Status = EmailMessage.Status
 pytestmark = pytest.mark.usefixtures("sending_settings", "template_only")
 
@@ -225,24 +223,3 @@ def test_a_worker_sigkilled_mid_batch_then_restarted_sends_each_email_once(
     assert emails - set(received) <= by_status[Status.UNCERTAIN]
     assert len(by_status[Status.UNCERTAIN]) <= 4
     assert by_status[Status.SENT] | by_status[Status.UNCERTAIN] == emails
-
-
-@pytest.mark.slow
-def test_two_schedulers_only_one_leads(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "jengu.settings.test"}
-    command = [sys.executable, "manage.py", "crontab", "--no-heartbeat"]
-    leader = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        for line in leader.stdout:  # the leader holds the Redis lock from here on
-            if "Starting scheduler" in line:
-                break
-        second = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-        )
-        assert "Another scheduler is already running" in second.stderr
-        assert leader.poll() is None
-    finally:
-        leader.kill()
-        leader.wait()
