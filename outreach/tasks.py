@@ -92,6 +92,11 @@ def send_email_batch(campaign_id: int | None = None) -> None:
 def sweep_stuck_work() -> None:
     """Re-emit due-but-stuck sends; flag and settle sends whose outcome is unknown."""
     report = stuck_work_sweep()
+    if report.redis_lost_data:
+        logger.warning(
+            "SweepStuckWork: Redis lost its data; every queued e-mail nudged, %d claims freed",
+            report.claims_released,
+        )
     logger.info(
         "SweepStuckWork: %d re-emitted, %d marked uncertain, %d found sent, %d for an operator",
         len(report.renudged),

@@ -121,7 +121,11 @@ class Leadership:
 
     def _run(self) -> None:
         while True:
-            self.tick()
+            try:
+                self.tick()
+            except Exception:
+                # A bug here must not silently end the keeping: log it, try next round.
+                logger.exception("scheduler: leadership round failed")
             if self._stop.wait(self.interval):
                 return
 
