@@ -5,6 +5,8 @@ It records every accepted message and can be told to misbehave:
 - `bounce = {"a@x.example"}`: answer 550 to RCPT for those addresses (hard bounce);
 - `drop_during_data = True`: close the connection after receiving DATA, before
   replying (the e-mail arrived, the sender cannot know: the uncertain case);
+- `data_delay = seconds`: take that long to accept each message (as real servers
+  do while they scan and store it);
 - `on_command = fn`: `fn("MAIL" | "RCPT" | "DATA")` runs before each answer (a test
   injects a fault elsewhere at that exact step);
 - `stop()`: nothing listens any more (connection refused); `start()` listens again
@@ -13,9 +15,11 @@ It records every accepted message and can be told to misbehave:
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -35,6 +39,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: Message
+    at: float = field(default_factory=time.time)  # when it was accepted (epoch seconds)
 
 
 @dataclass
@@ -42,6 +47,7 @@ class SmtpSink:
     refuse_mail: bool = False
     drop_during_data: bool = False
     bounce: set[str] = field(default_factory=set)
+    data_delay: float = 0.0
     on_command: Callable[[str], None] | None = None
     messages: list[Received] = field(default_factory=list)
     port: int = 0
@@ -68,6 +74,8 @@ class SmtpSink:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         self._notify("DATA")
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         received = Received(
             envelope.mail_from,
             list(envelope.rcpt_tos),

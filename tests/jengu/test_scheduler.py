@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jengu.scheduler.leadership import LOCK_NAME, Leadership
 from tests.own_redis import OwnRedis
 from tests.waiting import wait_for
-from tests.worker_processes import suite_database_url
+from tests.worker_processes import scheduler_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 TTL = 1.0
@@ -132,61 +131,35 @@ def test_a_stopped_leader_gives_up_the_lock_and_the_standby_takes_over(own_redis
 
 @pytest.fixture
 def crontab(own_redis, transactional_db, tmp_path):
-    """Start `manage.py crontab` processes on the test's own Redis; their output file."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "jengu.settings.test",
-        "DATABASE_URL": suite_database_url(),
-        "REDIS_URL": own_redis.url,
-    }
-    started: list[tuple[subprocess.Popen, Path]] = []
-
-    def start() -> tuple[subprocess.Popen, Path]:
-        log = tmp_path / f"crontab-{len(started)}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "manage.py", "crontab", "--no-heartbeat"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started.append((process, log))
-        return process, log
-
-    yield start
-    for process, _ in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    """Start `manage.py crontab` processes on the test's own Redis."""
+    with scheduler_processes(log_dir=tmp_path, env={"REDIS_URL": own_redis.url}) as start:
+        yield start
 
 
-def said(log: Path, text: str, times: int = 1) -> bool:
-    return log.read_text().count(text) >= times
+def said(process: subprocess.Popen, text: str, times: int = 1) -> bool:
+    return process.log_path.read_text().count(text) >= times
 
 
 @pytest.mark.slow
 def test_the_scheduler_process_keeps_leading_through_a_redis_restart(own_redis, crontab):
-    process, log = crontab()
-    wait_for(lambda: said(log, "scheduler: leading"), 60, "the scheduler to lead")
+    process = crontab()
+    wait_for(lambda: said(process, "scheduler: leading"), 60, "the scheduler to lead")
 
     own_redis.restart_empty()
 
-    wait_for(lambda: said(log, "scheduler: leading", 2), 60, "the scheduler to lead again")
-    assert process.poll() is None
-    assert "lost the leader lock" in log.read_text()
+    wait_for(lambda: said(process, "scheduler: leading", 2), 60, "the scheduler to lead again")
+    assert process.poll() is None and said(process, "lost the leader lock")
     assert redis.Redis.from_url(own_redis.url).get(LOCK_NAME) is not None
 
 
 @pytest.mark.slow
 def test_two_scheduler_processes_one_leads_and_the_other_takes_over_when_it_dies(crontab):
-    first, first_log = crontab()
-    wait_for(lambda: said(first_log, "scheduler: leading"), 60, "the first to lead")
-    second, second_log = crontab()
-    wait_for(lambda: said(second_log, "standing by"), 60, "the second to stand by")
+    first = crontab()
+    wait_for(lambda: said(first, "scheduler: leading"), 60, "the first to lead")
+    second = crontab()
+    wait_for(lambda: said(second, "standing by"), 60, "the second to stand by")
 
     os.killpg(first.pid, signal.SIGKILL)  # its lock expires after one TTL
 
-    wait_for(lambda: said(second_log, "scheduler: leading"), 60, "the second to take over")
+    wait_for(lambda: said(second, "scheduler: leading"), 60, "the second to take over")
     assert second.poll() is None
