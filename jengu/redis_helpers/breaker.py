@@ -211,8 +211,12 @@ class CircuitBreaker:
         self._transitioned(transition)
         return bool(allowed)
 
-    def record_success(self) -> None:
-        self._transitioned(self._success(keys=[self._key]))
+    def record_success(self) -> bool:
+        """A call went well; True when it closed the breaker (a half-open probe's success),
+        so the caller can wake what waited for the provider to come back."""
+        transition = self._success(keys=[self._key])
+        self._transitioned(transition)
+        return transition == CLOSED
 
     def record_failure(self) -> None:
         self._transitioned(

@@ -4,6 +4,10 @@ A message's marker holds the token of its pending nudge, and the nudge carries
 that token in its payload. When the nudged send is held again, it replaces its
 own marker with the next nudge's: a held message always has a next attempt,
 and two attempts held at once still leave only one nudge behind.
+
+An e-mail held while its inbox's breaker has a probe out is also listed for
+that inbox: when the probe closes the breaker, every one listed is nudged at
+once instead of at its own next attempt.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from jengu.bus import emit
+from jengu.bus import emit, emit_many
 from jengu.redis_helpers import get_redis
 from jengu.redis_helpers.client import key
 
 # Longer waits (a window that opens tomorrow) are nudged again when this one comes.
 MAX_DELAY_SECONDS = 6 * 3600
+# A list of e-mails waiting for a probe outlives any probe; each also has its own nudge.
+PROBE_WAITERS_TTL_SECONDS = 3600
 
 # KEYS: the marker. ARGV: the token of the nudge now running ('' if none), the new
 # token, its lifetime in ms. A pending nudge other than the running one wins.
@@ -58,3 +64,26 @@ def nudges_pending(message_ids: Iterable[int]) -> set[int]:
     for message_id in ids:
         pipe.exists(_key(message_id))
     return {message_id for message_id, found in zip(ids, pipe.execute(), strict=True) if found}
+
+
+def _waiters_key(inbox_id: int) -> str:
+    return key("nudge", "probe", inbox_id)
+
+
+def nudge_after_probe(*, message_id: int, inbox_ids: Iterable[int]) -> None:
+    """List `message_id` to be nudged when one of `inbox_ids` has its breaker closed."""
+    pipe = get_redis().pipeline(transaction=False)
+    for inbox_id in inbox_ids:
+        pipe.sadd(_waiters_key(inbox_id), message_id)
+        pipe.expire(_waiters_key(inbox_id), PROBE_WAITERS_TTL_SECONDS)
+    pipe.execute()
+
+
+def nudge_probe_waiters(*, inbox_id: int) -> int:
+    """The inbox's breaker just closed: nudge every e-mail listed for it, now; how many."""
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.smembers(_waiters_key(inbox_id))
+    pipe.delete(_waiters_key(inbox_id))
+    waiting, _ = pipe.execute()
+    emit_many("SendEmail", [{"message_id": int(message_id)} for message_id in sorted(waiting)])
+    return len(waiting)

@@ -78,6 +78,7 @@ class Pick:
     slot: Slot | None
     reason: str = ""  # why no slot: no_inbox | at_cap | resting | breaker_open
     retry_after: float = 0.0
+    probing: tuple[int, ...] = ()  # inboxes whose half-open breaker has its probe out
 
 
 # Plain SQL: it runs on every send (jengu/sql.py). Bounce protection pauses first
@@ -109,6 +110,7 @@ class Unusable:
 
     reason: str
     wait: float
+    probing: bool = False  # its breaker's probe is out: the answer is near
 
 
 def _try_reserve(inbox: Inbox, day: date) -> Unusable | None:
@@ -126,7 +128,7 @@ def _try_reserve(inbox: Inbox, day: date) -> Unusable | None:
     # and another worker may hold its last one.
     if snapshot.state != CLOSED and not breaker.allow():
         Slot(inbox, day).release()
-        return Unusable("breaker_open", PROBE_WAIT_SECONDS)
+        return Unusable("breaker_open", PROBE_WAIT_SECONDS, probing=True)
     return None
 
 
@@ -136,17 +138,18 @@ def inbox_pick(
     """Reserve a send on the best usable inbox of `campaign`, or say why none is free
     and when the first one may be (`retry_after`)."""
     day = send_day()
-    unusable: list[Unusable] = []
+    unusable: dict[int, Unusable] = {}
     for inbox in rotation_candidates(
         campaign=campaign, first_step=first_step, exclude=exclude, prefer=prefer
     ):
         refusal = _try_reserve(inbox, day)
         if refusal is None:
             return Pick(Slot(inbox, day))
-        unusable.append(refusal)
+        unusable[inbox.pk] = refusal
     if not unusable:
         return Pick(None, "no_inbox", MAX_RETRY_SECONDS)
-    reasons = {refusal.reason for refusal in unusable}
+    reasons = {refusal.reason for refusal in unusable.values()}
     reason = next(r for r in ("resting", "at_cap", "breaker_open") if r in reasons)
-    wait = min(refusal.wait for refusal in unusable)
-    return Pick(None, reason, min(wait, MAX_RETRY_SECONDS))
+    wait = min(refusal.wait for refusal in unusable.values())
+    probing = tuple(pk for pk, refusal in unusable.items() if refusal.probing)
+    return Pick(None, reason, min(wait, MAX_RETRY_SECONDS), probing)

@@ -34,6 +34,7 @@ from .bounces import bounce_protection_check
 from .eligibility import hold_reason, refusal_for
 from .handover import HandoverRevoked, handover_pending, handover_started
 from .message import email_build, message_id_make
+from .nudge import nudge_after_probe, nudge_probe_waiters
 from .records import (
     inbox_record_error,
     message_record_bounce,
@@ -42,7 +43,7 @@ from .records import (
     message_record_sent,
     message_record_uncertain,
 )
-from .rotation import Slot, inbox_breaker, inbox_pick, inbox_retry_seconds
+from .rotation import Pick, Slot, inbox_breaker, inbox_pick, inbox_retry_seconds
 from .warmup import domain_release, domain_reserve, send_day
 
 logger = logging.getLogger(__name__)
@@ -203,7 +204,7 @@ def _send_through_inboxes(
             prefer=prefer,
         )
         if pick.slot is None:
-            return _hold_without_inbox(message, pick.reason, pick.retry_after, handover)
+            return _hold_without_inbox(message, pick, handover)
         result = _attempt(message, pick.slot, handover)
         if result is not None:
             return result
@@ -211,16 +212,16 @@ def _send_through_inboxes(
         lock.extend()
 
 
-def _hold_without_inbox(
-    message: EmailMessage, reason: str, retry_after: float, handover: Handover
-) -> SendResult:
+def _hold_without_inbox(message: EmailMessage, pick: Pick, handover: Handover) -> SendResult:
     """No inbox can take it now: wait until the first one may (a failed one's breaker
-    decides when it is worth another try)."""
-    reason = f"no inbox free ({reason})"
+    decides when it is worth another try, a probe that closes a breaker wakes it)."""
+    reason, retry_after = f"no inbox free ({pick.reason})", pick.retry_after
     if handover.failed:
         reason = f"every inbox failed; last: {message.error}"
         retry_after = min(retry_after, *map(inbox_retry_seconds, handover.failed))
     message_record_hold(message=message, reason=reason, from_sending=handover.fenced)
+    if pick.probing:
+        nudge_after_probe(message_id=message.pk, inbox_ids=pick.probing)
     return SendResult("held", reason, retry_after)
 
 
@@ -283,12 +284,14 @@ def _attempt(message: EmailMessage, slot: Slot, handover: Handover) -> SendResul
 
 
 def _count_for_breaker(inbox: Inbox, outcome: transport.TransportResult) -> None:
+    """Count the outcome in the inbox's breaker; a probe that closes it wakes its waiters."""
     with redis_best_effort(f"counting inbox {inbox.pk}'s outcome in its breaker"):
         breaker = inbox_breaker(inbox)
         if outcome.outcome in (transport.INBOX_FAILED, transport.UNCERTAIN):
             breaker.record_failure()
-        else:
-            breaker.record_success()
+        elif breaker.record_success():
+            woken = nudge_probe_waiters(inbox_id=inbox.pk)
+            logger.info("inbox %s is back: %d held e-mails nudged", inbox.pk, woken)
 
 
 def _record(

@@ -4,6 +4,8 @@ Redis faults are real: the test's own Valkey is killed at the exact SMTP step
 (the loopback server's hook), then started again empty.
 """
 
+import time
+
 import pytest
 import redis
 
@@ -128,3 +130,28 @@ def test_while_the_probe_is_out_the_others_look_again_shortly(smtp_sink, setting
 
     assert result.status == "held" and result.retry_after == PROBE_WAIT_SECONDS
     assert smtp_sink.count() == 0
+
+
+def test_when_a_probe_closes_the_breaker_the_emails_that_waited_for_it_go_at_once(
+    smtp_sink, settings
+):
+    settings.SEND_BREAKER_FAILURE_THRESHOLD = 1
+    settings.SEND_BREAKER_RESET_SECONDS = 0.2
+    inbox = make_inbox(smtp_sink)
+    campaign = make_campaign([inbox])
+    waiting, probe = (queue_message(make_enrollment(campaign)) for _ in range(2))
+    breaker = inbox_breaker(inbox)
+    breaker.record_failure()
+    wait_for(lambda: breaker.state == "half_open", 5, "the breaker to let a probe through")
+    # Given an e-mail held while another worker's probe was out
+    assert breaker.allow()
+    assert message_send(message=waiting).status == "held"
+
+    # When that probe's slot lapses and the next probe gets through
+    time.sleep(0.3)
+    assert message_send(message=probe).status == "sent"
+
+    # Then the breaker is closed and the held e-mail is nudged now, not in 10 s
+    assert breaker.state == "closed"
+    events = Event.objects.filter(type="SendEmail", payload__message_id=waiting.pk)
+    assert list(events.values_list("payload", flat=True)) == [{"message_id": waiting.pk}]
