@@ -9,6 +9,7 @@ exits is restarted with backoff (see `jengu.supervisor`). Ctrl-C stops them all.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -44,7 +45,13 @@ def write_services_file(urls: dict[str, str]) -> None:
     (LOCAL_DIR / "services.env").write_text("\n".join(lines) + "\n")
 
 
+def _stop_softly(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
+    # SIGTERM (an IDE's stop button, `kill`) shuts down as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _stop_softly)
     LOCAL_DIR.mkdir(exist_ok=True)
     services = EmbeddedServices(
         pg_dir=LOCAL_DIR / "pgdata", valkey_dir=LOCAL_DIR / "valkey", persist_valkey=True

@@ -88,11 +88,13 @@ def _processes(
         started.append(process)
         return process
 
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    try:
+        yield start
+    finally:  # also when the test failed inside the `with`
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def worker_processes(
