@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -101,19 +102,27 @@ def _count(outcome: Outcome, sink: SmtpSink) -> Outcome:
     return outcome
 
 
+def _outage(
+    outage: Outcome, *, stop: Callable[[], None], start: Callable[[], None], sink: SmtpSink,
+    timeout: float,
+) -> None:  # fmt: skip
+    """Once part of the batch is out, `stop()`, wait, `start()`; wait until all is settled."""
+    outage.before_fault = _wait_for_part_of_the_batch(sink, outage.emails, timeout)
+    outage.down_at = time.time()
+    stop()
+    time.sleep(outage.down_seconds)
+    start()
+    outage.back_at = time.time()
+    _wait_settled(outage, timeout)
+    outage.back_to_done = _last_accepted(sink) - outage.back_at
+
+
 def redis_restarted_empty(
     *, redis: OwnRedis, sink: SmtpSink, emails: int, down_seconds: float, timeout: float
 ) -> Outcome:
     """Kill the stack's Redis mid-batch; start it again empty after `down_seconds`."""
     outcome = Outcome(emails, down_seconds)
-    outcome.before_fault = _wait_for_part_of_the_batch(sink, emails, timeout)
-    outcome.down_at = time.time()
-    redis.stop()
-    time.sleep(down_seconds)
-    redis.start()
-    outcome.back_at = time.time()
-    _wait_settled(outcome, timeout)
-    outcome.back_to_done = _last_accepted(sink) - outcome.back_at
+    _outage(outcome, stop=redis.stop, start=redis.start, sink=sink, timeout=timeout)
     return _count(outcome, sink)
 
 
@@ -127,14 +136,7 @@ def smtp_server_down(
     again"), and the send-again ones are waited for too.
     """
     outcome = Outcome(emails, down_seconds)
-    outcome.before_fault = _wait_for_part_of_the_batch(sink, emails, timeout)
-    outcome.down_at = time.time()
-    sink.stop()
-    time.sleep(down_seconds)
-    sink.start()
-    outcome.back_at = time.time()
-    _wait_settled(outcome, timeout)
-    outcome.back_to_done = _last_accepted(sink) - outcome.back_at
+    _outage(outcome, stop=sink.stop, start=sink.start, sink=sink, timeout=timeout)
     outcome.back_to_breaker_closed = _breaker_closed_after(outcome.back_at)
     outcome.uncertain = _settle_uncertain(sink)
     _wait_settled(outcome, timeout)

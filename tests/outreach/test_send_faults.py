@@ -9,6 +9,7 @@ import time
 import pytest
 import redis
 
+from crm.models import Campaign
 from jengu.events.models import Event
 from jengu.redis_helpers import CircuitBreaker
 from outreach.models import EmailMessage
@@ -116,15 +117,22 @@ def test_an_email_held_for_a_down_server_waits_for_the_breaker_not_five_minutes(
         assert rest - 1 <= result.retry_after <= rest + BREAKER_RETRY_SPREAD_SECONDS
 
 
-def test_while_the_probe_is_out_the_others_look_again_shortly(smtp_sink, settings):
+@pytest.fixture
+def probe_out(smtp_sink, settings) -> tuple[Campaign, CircuitBreaker]:
+    """A campaign whose one inbox's breaker is half-open with another worker's probe out
+    (the probe's slot lapses after 0.2 s)."""
     settings.SEND_BREAKER_FAILURE_THRESHOLD = 1
     settings.SEND_BREAKER_RESET_SECONDS = 0.2
     inbox = make_inbox(smtp_sink)
-    campaign = make_campaign([inbox])
-    breaker: CircuitBreaker = inbox_breaker(inbox)
+    breaker = inbox_breaker(inbox)
     breaker.record_failure()
     wait_for(lambda: breaker.state == "half_open", 5, "the breaker to let a probe through")
-    assert breaker.allow()  # another worker's probe is on its way
+    assert breaker.allow()
+    return make_campaign([inbox]), breaker
+
+
+def test_while_the_probe_is_out_the_others_look_again_shortly(smtp_sink, probe_out):
+    campaign, _ = probe_out
 
     result = message_send(message=queue_message(make_enrollment(campaign)))
 
@@ -132,19 +140,10 @@ def test_while_the_probe_is_out_the_others_look_again_shortly(smtp_sink, setting
     assert smtp_sink.count() == 0
 
 
-def test_when_a_probe_closes_the_breaker_the_emails_that_waited_for_it_go_at_once(
-    smtp_sink, settings
-):
-    settings.SEND_BREAKER_FAILURE_THRESHOLD = 1
-    settings.SEND_BREAKER_RESET_SECONDS = 0.2
-    inbox = make_inbox(smtp_sink)
-    campaign = make_campaign([inbox])
+def test_when_a_probe_closes_the_breaker_the_emails_that_waited_for_it_go_at_once(probe_out):
+    campaign, breaker = probe_out
     waiting, probe = (queue_message(make_enrollment(campaign)) for _ in range(2))
-    breaker = inbox_breaker(inbox)
-    breaker.record_failure()
-    wait_for(lambda: breaker.state == "half_open", 5, "the breaker to let a probe through")
     # Given an e-mail held while another worker's probe was out
-    assert breaker.allow()
     assert message_send(message=waiting).status == "held"
 
     # When that probe's slot lapses and the next probe gets through

@@ -41,14 +41,6 @@ def template_only(settings):
 
 
 @pytest.fixture
-def broker():
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
-
-
-@pytest.fixture
 def start_worker(broker, transactional_db):
     started: list[dramatiq.Worker] = []
 

@@ -7,7 +7,6 @@ its recovery time; `make bench` measures them with the documented defaults.
 
 from __future__ import annotations
 
-import dramatiq
 import pytest
 
 from crm.models import Enrollment
@@ -26,14 +25,6 @@ from tests.worker_processes import manage, scheduler_processes, worker_processes
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
 EMAILS = 100
 QUEUES = ["scheduled", "compose", "send", "track"]
-
-
-@pytest.fixture
-def broker():
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
 
 
 def every_prospect_once() -> dict[str, int]:
