@@ -2,7 +2,8 @@
 
 Run as `python -m jengu.devrun`. Starts embedded PostgreSQL/Valkey for whichever
 of DATABASE_URL / REDIS_URL is unset (data kept under `.local/`, so a restart
-keeps it), then runs the three processes side by side. Ctrl-C stops them all.
+keeps it), then runs the processes side by side under a supervisor: one that
+exits is restarted with backoff (see `jengu.supervisor`). Ctrl-C stops them all.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from jengu.embedded import LOCAL_DIR, EmbeddedServices
+from jengu.supervisor import Supervisor
 
 MANAGE = [sys.executable, "manage.py"]
 PROCESSES = {
@@ -47,31 +48,13 @@ def write_services_file(urls: dict[str, str]) -> None:
     (LOCAL_DIR / "services.env").write_text("\n".join(lines) + "\n")
 
 
-def start_processes(env: dict[str, str]) -> dict[str, subprocess.Popen]:
-    return {name: subprocess.Popen(cmd, env=env) for name, cmd in PROCESSES.items()}
-
-
-def stop_processes(processes: dict[str, subprocess.Popen]) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 15
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def wait_for_any_exit(processes: dict[str, subprocess.Popen]) -> None:
-    while all(process.poll() is None for process in processes.values()):
-        time.sleep(0.5)
-    for name, process in processes.items():
-        if process.returncode is not None:
-            print(f"[devrun] {name} exited with {process.returncode}; stopping the rest")
+def _stop_softly(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main() -> int:
+    # SIGTERM (an IDE's stop button, `kill`) shuts down as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _stop_softly)
     LOCAL_DIR.mkdir(exist_ok=True)
     services = EmbeddedServices(
         pg_dir=LOCAL_DIR / "pgdata", valkey_dir=LOCAL_DIR / "valkey", persist_valkey=True
@@ -84,17 +67,17 @@ def main() -> int:
     if added:
         write_services_file(added)
         print(f"[devrun] embedded services: {', '.join(added)}")
-    processes: dict[str, subprocess.Popen] = {}
+    supervisor = Supervisor(PROCESSES, env=env)
     try:
         subprocess.run([*MANAGE, "migrate", "--no-input"], env=env, check=True)
         subprocess.run([*MANAGE, "seed_demo"], env=env, check=True)
-        processes = start_processes(env)
+        supervisor.start_all()
         print("[devrun] Jengu is running at http://127.0.0.1:8000 (Ctrl-C stops everything)")
-        wait_for_any_exit(processes)
+        supervisor.run()
     except KeyboardInterrupt:
         print("\n[devrun] stopping")
     finally:
-        stop_processes(processes)
+        supervisor.stop_all()
         (LOCAL_DIR / "services.env").unlink(missing_ok=True)
         services.stop()
     return 0

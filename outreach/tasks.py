@@ -72,8 +72,11 @@ def _parse_deadline(value: str | None) -> datetime | None:
 
 
 @event_actor("SendEmail", queue="send")
-def send_email(message_id: int) -> None:
-    """Send one queued message (exactly once); a held message gets one delayed nudge."""
+def send_email(message_id: int, nudge: str = "") -> None:
+    """Send one queued message (exactly once); a held message gets one delayed nudge.
+
+    `nudge` is set when this event is such a nudge: held again, it schedules the next.
+    """
     message = message_load(message_id)
     if message is None:
         logger.info("SendEmail: message %s no longer exists", message_id)
@@ -81,7 +84,7 @@ def send_email(message_id: int) -> None:
     result = message_send(message=message)
     logger.info("SendEmail %s: %s %s", message_id, result.status, result.reason)
     if result.status == "held" and result.retry_after is not None:
-        send_nudge(message_id=message_id, delay_seconds=result.retry_after)
+        send_nudge(message_id=message_id, delay_seconds=result.retry_after, replacing=nudge)
 
 
 # Plain SQL: it runs for every e-mail (jengu/sql.py).
@@ -114,6 +117,11 @@ def send_email_batch(campaign_id: int | None = None) -> None:
 def sweep_stuck_work() -> None:
     """Re-emit due-but-stuck sends; flag and settle sends whose outcome is unknown."""
     report = stuck_work_sweep()
+    if report.redis_lost_data:
+        logger.warning(
+            "SweepStuckWork: Redis lost its data; every queued e-mail nudged, %d claims freed",
+            report.claims_released,
+        )
     logger.info(
         "SweepStuckWork: %d re-emitted, %d marked uncertain, %d found sent, %d for an operator",
         len(report.renudged),

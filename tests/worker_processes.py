@@ -1,4 +1,4 @@
-"""Real `dramatiq` worker processes for tests that kill one mid-message."""
+"""Real `dramatiq` worker and `manage.py crontab` processes, for tests that kill one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,12 +41,9 @@ def suite_database_url() -> str:
     return parts._replace(path="/" + connection.settings_dict["NAME"]).geturl()
 
 
-@contextmanager
-def worker_processes(
-    *, log_dir: Path, modules: list[str], queues: list[str], threads: int, env: dict[str, str]
-) -> Iterator[Callable[[], subprocess.Popen]]:
-    """Yield a `start()` that launches a worker process; SIGKILL leftovers at the end."""
-    full_env = {
+def process_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a process on the suite's database and Redis, plus `env`."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "jengu.settings.test",
         "DATABASE_URL": suite_database_url(),
@@ -54,27 +51,67 @@ def worker_processes(
         **FAST_RECOVERY_ENV,
         **env,
     }
+
+
+def manage(*args: str, env: dict[str, str]) -> str:
+    """Run `manage.py <args>` as an operator would; its output (fails on an error)."""
+    command = [sys.executable, "manage.py", *args]
+    done = subprocess.run(
+        command, cwd=ROOT, env=process_env(env), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@contextmanager
+def _processes(
+    *, command: list[str], name: str, log_dir: Path, env: dict[str, str]
+) -> Iterator[Callable[[], subprocess.Popen]]:
+    """Yield a `start()` that launches `command` on the suite's database and Redis
+    (unless `env` says otherwise); its output goes to `process.log_path`. SIGKILL
+    leftovers at the end."""
+    full_env = process_env(env)
     started: list[subprocess.Popen] = []
 
     def start() -> subprocess.Popen:
-        log = open(log_dir / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "django_dramatiq.setup", *modules]
-            + ["--processes", "1", "--threads", str(threads), "--queues", *queues],
-            cwd=ROOT,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        log_path = log_dir / f"{name}-{len(started)}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=full_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        process.log_path = log_path  # what it printed, for the test to read
         started.append(process)
         return process
 
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    try:
+        yield start
+    finally:  # also when the test failed inside the `with`
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def worker_processes(
+    *, log_dir: Path, modules: list[str], queues: list[str], threads: int, env: dict[str, str]
+) -> AbstractContextManager[Callable[[], subprocess.Popen]]:
+    """Yield a `start()` that launches a worker process; SIGKILL leftovers at the end."""
+    command = [sys.executable, "-m", "dramatiq", "django_dramatiq.setup", *modules]
+    command += ["--processes", "1", "--threads", str(threads), "--queues", *queues]
+    return _processes(command=command, name="worker", log_dir=log_dir, env=env)
+
+
+def scheduler_processes(
+    *, log_dir: Path, env: dict[str, str]
+) -> AbstractContextManager[Callable[[], subprocess.Popen]]:
+    """Yield a `start()` that launches a `manage.py crontab` process."""
+    command = [sys.executable, "manage.py", "crontab", "--no-heartbeat"]
+    return _processes(command=command, name="scheduler", log_dir=log_dir, env=env)
 
 
 def worker_booted(process: subprocess.Popen) -> bool:

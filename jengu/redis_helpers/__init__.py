@@ -6,7 +6,7 @@ so all web and worker processes on all machines share it.
 
 from .breaker import BreakerState, CircuitBreaker, CircuitOpenError, all_breakers, reset_breaker
 from .bucket import TokenBucket
-from .client import get_redis
+from .client import get_redis, redis_best_effort
 from .counters import CounterSeed, CounterUnseeded, DailyCounter
 from .dedup import Deduplicator
 from .locks import LockNotAcquired, NamedLock, ProspectLock
@@ -25,5 +25,6 @@ __all__ = [
     "TokenBucket",
     "all_breakers",
     "get_redis",
+    "redis_best_effort",
     "reset_breaker",
 ]

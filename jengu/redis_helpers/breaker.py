@@ -136,6 +136,8 @@ class BreakerState:
     failures: int
     open_until: datetime | None
     changed_at: datetime | None
+    # Seconds until an open breaker lets a probe through, by Redis's clock (0 unless open).
+    retry_in: float = 0.0
 
 
 def _key(name: str) -> str:
@@ -157,6 +159,7 @@ def _snapshot(name: str, row: list[str]) -> BreakerState:
         failures=failures,
         open_until=_ms_to_datetime(until) if state == OPEN else None,
         changed_at=_ms_to_datetime(changed_at),
+        retry_in=(until - now) / 1000 if state == OPEN else 0.0,
     )
 
 
@@ -208,8 +211,12 @@ class CircuitBreaker:
         self._transitioned(transition)
         return bool(allowed)
 
-    def record_success(self) -> None:
-        self._transitioned(self._success(keys=[self._key]))
+    def record_success(self) -> bool:
+        """A call went well; True when it closed the breaker (a half-open probe's success),
+        so the caller can wake what waited for the provider to come back."""
+        transition = self._success(keys=[self._key])
+        self._transitioned(transition)
+        return transition == CLOSED
 
     def record_failure(self) -> None:
         self._transitioned(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import redis
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 #: Every key our helpers write starts with this, so they never clash with the
 #: broker (`dramatiq:`) or the cache (`jengu-cache:`).
@@ -33,3 +38,16 @@ def _client_for(url: str) -> redis.Redis:
 def get_redis() -> redis.Redis:
     """The process-wide client for `settings.REDIS_URL` (responses decoded to str)."""
     return _client_for(settings.REDIS_URL)
+
+
+@contextmanager
+def redis_best_effort(what: str) -> Iterator[None]:
+    """Run bookkeeping whose loss is harmless (a slot given back, a breaker's count).
+
+    If Redis fails, the caller's real work (already written to PostgreSQL) must not
+    fail with it: the error is logged and swallowed.
+    """
+    try:
+        yield
+    except redis.RedisError as exc:
+        logger.warning("%s skipped, Redis failed: %s", what, exc)

@@ -53,6 +53,8 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 
 INSTALLED_APPS = [
     "django_dramatiq",
+    # Before dramatiq_crontab: its `crontab` command is replaced by ours.
+    "jengu.scheduler",
     "dramatiq_crontab",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -318,6 +320,10 @@ SEND_STUCK_AFTER_MINUTES = env.int("SEND_STUCK_AFTER_MINUTES", default=10)
 SEND_SMTP_TIMEOUT_SECONDS = env.int("SEND_SMTP_TIMEOUT_SECONDS", default=20)
 SEND_BATCH_SCAN_LIMIT = env.int("SEND_BATCH_SCAN_LIMIT", default=2000)
 SEND_SWEEP_INTERVAL_MINUTES = env.int("SEND_SWEEP_INTERVAL_MINUTES", default=5)
+# Per inbox connection: failures in a row that open its breaker, and seconds it stays
+# open before one probe send tests the server again.
+SEND_BREAKER_FAILURE_THRESHOLD = env.int("SEND_BREAKER_FAILURE_THRESHOLD", default=3)
+SEND_BREAKER_RESET_SECONDS = env.int("SEND_BREAKER_RESET_SECONDS", default=60)
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com/")
 
 # Replies: see the README, "Replies".

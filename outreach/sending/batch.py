@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from crm.models import Campaign, Enrollment, Inbox, Stage
@@ -164,6 +164,22 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
         for enrollment_id in report.selected:
             emit("ComposeEmail", {"enrollment_id": enrollment_id, "step": steps[enrollment_id]})
     return report
+
+
+def claims_release() -> int:
+    """Make the enrollments of running claims due now; how many.
+
+    For when their ComposeEmail events may be lost (Redis lost its data): the
+    next batch claims them again instead of waiting for the lease to run out.
+    A claim is recognised exactly: the batch sets `next_send_at` to its
+    `updated_at` plus the lease. Compose is idempotent, so a claim whose event
+    was not lost costs one more harmless event.
+    """
+    now = timezone.now()
+    lease = timedelta(minutes=settings.SEND_CLAIM_LEASE_MINUTES)
+    return Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE, next_send_at__gt=now, next_send_at=F("updated_at") + lease
+    ).update(next_send_at=now, updated_at=now)
 
 
 def send_batch_run(*, campaign: Campaign | None = None, dry_run: bool = False) -> BatchReport:

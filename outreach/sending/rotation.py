@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
+
 from crm.models import Campaign, Inbox
-from jengu.redis_helpers import CircuitBreaker
-from jengu.redis_helpers.breaker import CLOSED, OPEN
+from jengu.redis_helpers import CircuitBreaker, redis_best_effort
+from jengu.redis_helpers.breaker import CLOSED, OPEN, BreakerState
 from jengu.sql import fetch_rows, row_instances, select_list
 
 from .warmup import (
@@ -20,13 +23,37 @@ from .warmup import (
     warmup_reserve,
 )
 
-# When every inbox is resting or broken, come back after this long at most.
+# When every inbox is at its cap (or there is none), come back after this long at most.
 MAX_RETRY_SECONDS = 300.0
+# A half-open breaker's probe answers within one SMTP conversation: look again after this.
+PROBE_WAIT_SECONDS = 10.0
+# E-mails held for one breaker come back spread over this many seconds, not all at once.
+BREAKER_RETRY_SPREAD_SECONDS = 5.0
 
 
 def inbox_breaker(inbox: Inbox) -> CircuitBreaker:
     """The breaker shared by every worker for one inbox's provider connection."""
-    return CircuitBreaker(f"smtp:{inbox.pk}")
+    return CircuitBreaker(
+        f"smtp:{inbox.pk}",
+        failure_threshold=settings.SEND_BREAKER_FAILURE_THRESHOLD,
+        reset_timeout=settings.SEND_BREAKER_RESET_SECONDS,
+    )
+
+
+def _breaker_wait(snapshot: BreakerState) -> float:
+    """Seconds until an e-mail held for this breaker is worth another try.
+
+    Open: when it lets its probe through. Half-open or closed after a failure:
+    shortly, when the probe (or the next failure) has told whether the server is back.
+    """
+    if snapshot.state == OPEN:
+        return snapshot.retry_in + random.uniform(0, BREAKER_RETRY_SPREAD_SECONDS)
+    return PROBE_WAIT_SECONDS
+
+
+def inbox_retry_seconds(inbox: Inbox) -> float:
+    """When an inbox that just failed is worth trying again (its breaker decides)."""
+    return _breaker_wait(inbox_breaker(inbox).snapshot())
 
 
 @dataclass
@@ -37,9 +64,13 @@ class Slot:
     day: date
 
     def release(self) -> None:
-        """The e-mail did not leave: give the slot and the rest back."""
-        warmup_release(inbox=self.inbox, day=self.day)
-        pacing_release(inbox=self.inbox)
+        """The e-mail did not leave: give the slot and the rest back.
+
+        Best effort: if Redis fails, the day's count errs high, never low.
+        """
+        with redis_best_effort(f"giving back a slot of inbox {self.inbox.pk}"):
+            warmup_release(inbox=self.inbox, day=self.day)
+            pacing_release(inbox=self.inbox)
 
 
 @dataclass(frozen=True)
@@ -47,6 +78,7 @@ class Pick:
     slot: Slot | None
     reason: str = ""  # why no slot: no_inbox | at_cap | resting | breaker_open
     retry_after: float = 0.0
+    probing: tuple[int, ...] = ()  # inboxes whose half-open breaker has its probe out
 
 
 # Plain SQL: it runs on every send (jengu/sql.py). Bounce protection pauses first
@@ -72,44 +104,52 @@ def rotation_candidates(
     return ordered
 
 
-def _try_reserve(inbox: Inbox, day: date) -> str:
-    """Reserve a slot on `inbox`; "" on success, else the reason it is not usable now."""
+@dataclass(frozen=True)
+class Unusable:
+    """Why an inbox cannot send now, and in how many seconds it may."""
+
+    reason: str
+    wait: float
+    probing: bool = False  # its breaker's probe is out: the answer is near
+
+
+def _try_reserve(inbox: Inbox, day: date) -> Unusable | None:
+    """Reserve a slot on `inbox`; None on success."""
     breaker = inbox_breaker(inbox)
-    state = breaker.state
-    if state == OPEN:
-        return "breaker_open"
+    snapshot = breaker.snapshot()
+    if snapshot.state == OPEN:
+        return Unusable("breaker_open", _breaker_wait(snapshot))
     if not warmup_reserve(inbox=inbox, day=day):
-        return "at_cap"
+        return Unusable("at_cap", MAX_RETRY_SECONDS)
     if not pacing_reserve(inbox=inbox):
         warmup_release(inbox=inbox, day=day)
-        return "resting"
+        return Unusable("resting", pacing_wait_seconds(inbox=inbox) + 0.05)
     # A closed breaker lets every call through: only a half-open one hands out probes,
     # and another worker may hold its last one.
-    if state != CLOSED and not breaker.allow():
+    if snapshot.state != CLOSED and not breaker.allow():
         Slot(inbox, day).release()
-        return "breaker_open"
-    return ""
+        return Unusable("breaker_open", PROBE_WAIT_SECONDS, probing=True)
+    return None
 
 
 def inbox_pick(
     *, campaign: Campaign, first_step: bool, exclude: Iterable[int] = (), prefer: int | None = None
 ) -> Pick:
-    """Reserve a send on the best usable inbox of `campaign`, or say why none is free."""
+    """Reserve a send on the best usable inbox of `campaign`, or say why none is free
+    and when the first one may be (`retry_after`)."""
     day = send_day()
-    reasons: list[str] = []
-    waits: list[float] = []
+    unusable: dict[int, Unusable] = {}
     for inbox in rotation_candidates(
         campaign=campaign, first_step=first_step, exclude=exclude, prefer=prefer
     ):
-        reason = _try_reserve(inbox, day)
-        if not reason:
+        refusal = _try_reserve(inbox, day)
+        if refusal is None:
             return Pick(Slot(inbox, day))
-        reasons.append(reason)
-        if reason == "resting":
-            waits.append(pacing_wait_seconds(inbox=inbox))
-    if not reasons:
+        unusable[inbox.pk] = refusal
+    if not unusable:
         return Pick(None, "no_inbox", MAX_RETRY_SECONDS)
-    if waits:
-        return Pick(None, "resting", min(min(waits) + 0.05, MAX_RETRY_SECONDS))
-    reason = "at_cap" if "at_cap" in reasons else reasons[0]
-    return Pick(None, reason, MAX_RETRY_SECONDS)
+    reasons = {refusal.reason for refusal in unusable.values()}
+    reason = next(r for r in ("resting", "at_cap", "breaker_open") if r in reasons)
+    wait = min(refusal.wait for refusal in unusable.values())
+    probing = tuple(pk for pk, refusal in unusable.items() if refusal.probing)
+    return Pick(None, reason, min(wait, MAX_RETRY_SECONDS), probing)

@@ -7,20 +7,25 @@ only then the row is fenced with `UPDATE … SET status='sending' WHERE status=
 The fence lives in PostgreSQL, so a lost or expired Redis lock can never lead
 to a second e-mail. The crash window that is left (between the server's 250
 and our commit) leaves the row `sending`; the sweeper turns it `uncertain`.
+
+Redis failing mid-send (a restart, a failover) never strands a message: before
+DATA began the row goes back to `queued` and the error is raised for a retry;
+once the server answered, the outcome is written to PostgreSQL first and the
+Redis bookkeeping after it (slots, breaker counts) is best effort.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from crm.models import Campaign, Enrollment, Prospect
+from crm.models import Campaign, Enrollment, Inbox, Prospect
 from jengu.metrics import timed
-from jengu.redis_helpers import ProspectLock
+from jengu.redis_helpers import ProspectLock, redis_best_effort
 from jengu.sql import execute, fetch_row, instance_with_related, select_list
 from outreach.models import EmailMessage
 
@@ -29,6 +34,7 @@ from .bounces import bounce_protection_check
 from .eligibility import hold_reason, refusal_for
 from .handover import HandoverRevoked, handover_pending, handover_started
 from .message import email_build, message_id_make
+from .nudge import nudge_after_probe, nudge_probe_waiters
 from .records import (
     inbox_record_error,
     message_record_bounce,
@@ -37,7 +43,7 @@ from .records import (
     message_record_sent,
     message_record_uncertain,
 )
-from .rotation import Slot, inbox_breaker, inbox_pick
+from .rotation import Pick, Slot, inbox_breaker, inbox_pick, inbox_retry_seconds
 from .warmup import domain_release, domain_reserve, send_day
 
 logger = logging.getLogger(__name__)
@@ -82,7 +88,8 @@ def message_send(*, message: EmailMessage) -> SendResult:
     try:
         return _send_locked(message_pk=message.pk, lock=lock)
     finally:
-        lock.release()
+        with redis_best_effort("releasing the prospect lock"):
+            lock.release()
 
 
 # The message with its prospect, enrollment and campaign, as select_related loads them.
@@ -129,10 +136,37 @@ def _send_locked(*, message_pk: int, lock: ProspectLock) -> SendResult:
         message_record_hold(message=message, reason=reason)
         tomorrow = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
         return SendResult("held", reason, _seconds_until(tomorrow))
-    result = _send_through_inboxes(message, lock)
+    handover = Handover(message.pk)
+    try:
+        result = _send_through_inboxes(message, lock, handover)
+    except Exception as exc:
+        handover.put_back_if_untouched(message, exc)
+        raise
     if result.status not in ("sent", "bounced", "uncertain"):
-        domain_release(domain=domain, day=day)
+        with redis_best_effort("giving back the domain slot"):
+            domain_release(domain=domain, day=day)
     return result
+
+
+@dataclass
+class Handover:
+    """How far this send got: the row fenced `sending`, and DATA begun but unanswered."""
+
+    message_pk: int
+    fenced: bool = False
+    in_doubt: bool = False
+    failed: list[Inbox] = field(default_factory=list)
+
+    def begin_data(self) -> None:
+        """Right before DATA: take the hand-over marker (see handover.py)."""
+        handover_started(message_pk=self.message_pk)
+        self.in_doubt = True
+
+    def put_back_if_untouched(self, message: EmailMessage, exc: Exception) -> None:
+        """An error broke the send: if DATA never began, the row is queued again."""
+        if self.fenced and not self.in_doubt:
+            reason = f"interrupted before the hand-over: {type(exc).__name__}: {exc}"
+            message_record_hold(message=message, reason=reason, from_sending=True)
 
 
 def _previous_sent(message: EmailMessage) -> tuple[int | None, str]:
@@ -155,10 +189,10 @@ def _previous_sent(message: EmailMessage) -> tuple[int | None, str]:
     return previous or (None, "")
 
 
-def _send_through_inboxes(message: EmailMessage, lock: ProspectLock) -> SendResult:
+def _send_through_inboxes(
+    message: EmailMessage, lock: ProspectLock, handover: Handover
+) -> SendResult:
     """Try inboxes in rotation order until one takes the message or none is left."""
-    failed: list[int] = []
-    fenced = False
     prefer, thread_id = _previous_sent(message)
     if thread_id and not message.in_reply_to:
         message.in_reply_to = thread_id
@@ -166,21 +200,29 @@ def _send_through_inboxes(message: EmailMessage, lock: ProspectLock) -> SendResu
         pick = inbox_pick(
             campaign=message.campaign,
             first_step=message.step == 1,
-            exclude=failed,
+            exclude=[inbox.pk for inbox in handover.failed],
             prefer=prefer,
         )
         if pick.slot is None:
-            reason = f"no inbox free ({pick.reason})"
-            if failed:
-                reason = f"every inbox failed; last: {message.error}"
-            message_record_hold(message=message, reason=reason, from_sending=fenced)
-            return SendResult("held", reason, pick.retry_after)
-        result = _attempt(message, pick.slot, fenced=fenced)
+            return _hold_without_inbox(message, pick, handover)
+        result = _attempt(message, pick.slot, handover)
         if result is not None:
             return result
-        fenced = True
-        failed.append(pick.slot.inbox.pk)
+        handover.failed.append(pick.slot.inbox)
         lock.extend()
+
+
+def _hold_without_inbox(message: EmailMessage, pick: Pick, handover: Handover) -> SendResult:
+    """No inbox can take it now: wait until the first one may (a failed one's breaker
+    decides when it is worth another try, a probe that closes a breaker wakes it)."""
+    reason, retry_after = f"no inbox free ({pick.reason})", pick.retry_after
+    if handover.failed:
+        reason = f"every inbox failed; last: {message.error}"
+        retry_after = min(retry_after, *map(inbox_retry_seconds, handover.failed))
+    message_record_hold(message=message, reason=reason, from_sending=handover.fenced)
+    if pick.probing:
+        nudge_after_probe(message_id=message.pk, inbox_ids=pick.probing)
+    return SendResult("held", reason, retry_after)
 
 
 _FENCE_SQL = f"""
@@ -215,39 +257,47 @@ def _fence(message: EmailMessage, slot: Slot, message_id: str, *, fenced: bool) 
     return bool(claimed)
 
 
-def _attempt(message: EmailMessage, slot: Slot, *, fenced: bool) -> SendResult | None:
+def _attempt(message: EmailMessage, slot: Slot, handover: Handover) -> SendResult | None:
     """One SMTP/API hand-over on `slot`; None means "this inbox failed, try another"."""
     inbox = slot.inbox
     message_id = message_id_make(inbox=inbox)
     handover_pending(message_pk=message.pk)
-    if not _fence(message, slot, message_id, fenced=fenced):
+    if not _fence(message, slot, message_id, fenced=handover.fenced):
         slot.release()
         return SendResult("skipped", "another worker took this message")
+    handover.fenced = True
     email = email_build(message=message, inbox=inbox, message_id=message_id)
     try:
         with timed("email_send_seconds", inbox_id=inbox.pk):
             outcome = transport.transport_send(
-                inbox=inbox,
-                email=email,
-                before_data=lambda: handover_started(message_pk=message.pk),
+                inbox=inbox, email=email, before_data=handover.begin_data
             )
     except HandoverRevoked as exc:
         # Nothing was handed over; the sweeper (or a person) owns the row now.
-        slot.release()
         message_record_hold(message=message, reason=str(exc), from_sending=True)
+        slot.release()
         return SendResult("held", str(exc), 5.0, inbox.pk)
-    breaker = inbox_breaker(inbox)
-    if outcome.outcome in (transport.INBOX_FAILED, transport.UNCERTAIN):
-        breaker.record_failure()
-        inbox_record_error(inbox=inbox, detail=outcome.detail)
-    else:
-        breaker.record_success()
-    return _record(message, slot, outcome)
+    handover.in_doubt = False  # the server answered (or never took DATA): we know
+    result = _record(message, slot, outcome)
+    _count_for_breaker(inbox, outcome)
+    return result
+
+
+def _count_for_breaker(inbox: Inbox, outcome: transport.TransportResult) -> None:
+    """Count the outcome in the inbox's breaker; a probe that closes it wakes its waiters."""
+    with redis_best_effort(f"counting inbox {inbox.pk}'s outcome in its breaker"):
+        breaker = inbox_breaker(inbox)
+        if outcome.outcome in (transport.INBOX_FAILED, transport.UNCERTAIN):
+            breaker.record_failure()
+        elif breaker.record_success():
+            woken = nudge_probe_waiters(inbox_id=inbox.pk)
+            logger.info("inbox %s is back: %d held e-mails nudged", inbox.pk, woken)
 
 
 def _record(
     message: EmailMessage, slot: Slot, outcome: transport.TransportResult
 ) -> SendResult | None:
+    """Write the outcome to PostgreSQL, then give back the slot if nothing left."""
     inbox_id = slot.inbox.pk
     match outcome.outcome:
         case transport.ACCEPTED:
@@ -259,17 +309,20 @@ def _record(
             return SendResult("bounced", outcome.detail, inbox_id=inbox_id)
         case transport.UNCERTAIN:
             message_record_uncertain(message=message, detail=outcome.detail)
+            inbox_record_error(inbox=slot.inbox, detail=outcome.detail)
             logger.warning("message %s may have been sent: %s", message.pk, outcome.detail)
             return SendResult("uncertain", outcome.detail, inbox_id=inbox_id)
         case transport.DEFERRED:
-            slot.release()
             message_record_hold(message=message, reason=outcome.detail, from_sending=True)
+            slot.release()
             return SendResult("held", outcome.detail, TEMPORARY_REFUSAL_RETRY, inbox_id)
         case transport.REJECTED:
-            slot.release()
             message_record_refusal(message=message, reason=outcome.detail, status=Status.FAILED)
+            slot.release()
             return SendResult("failed", outcome.detail, inbox_id=inbox_id)
-    slot.release()  # INBOX_FAILED: nothing left the machine
+    # INBOX_FAILED: nothing left the machine
+    inbox_record_error(inbox=slot.inbox, detail=outcome.detail)
+    slot.release()
     message.error = outcome.detail
     logger.warning("inbox %s failed for message %s: %s", inbox_id, message.pk, outcome.detail)
     return None

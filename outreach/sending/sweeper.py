@@ -11,6 +11,12 @@ its queues, the sweeper's nudges are what finally sends the e-mails:
   where the inbox has IMAP; found means sent, otherwise an operator decides.
 Claimed-but-never-composed enrollments need no sweep: their claim lease runs
 out and the next batch claims them again (see `batch.py`).
+
+After Redis lost its data (a restart without persistence, a failover, an
+eviction: a marker key every sweep leaves is gone), no nudge or delayed event
+survived, so the sweep does not wait for work to look stuck: every queued
+message is nudged now, and the enrollments of running claims are due again
+(with a batch emitted to claim them) instead of after their lease.
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from crm.models import Campaign
-from jengu.bus import emit
+from jengu.bus import emit, emit_many
+from jengu.redis_helpers import get_redis
+from jengu.redis_helpers.client import key
 from outreach.models import EmailMessage
 
+from .batch import claims_release
 from .handover import handover_take_back
 from .imap_lookup import sent_folder_has
 from .nudge import nudges_pending
@@ -38,7 +47,9 @@ SWEEP_LIMIT = 5000
 
 @dataclass
 class SweepReport:
+    redis_lost_data: bool = False
     renudged: list[int] = field(default_factory=list)
+    claims_released: int = 0
     marked_uncertain: list[int] = field(default_factory=list)
     resolved_sent: list[int] = field(default_factory=list)
     left_for_operator: list[int] = field(default_factory=list)
@@ -106,19 +117,29 @@ def uncertain_resolve(*, message: EmailMessage) -> bool:
     return found
 
 
+def redis_lost_data() -> bool:
+    """True if Redis lost its data since the last sweep (or this is the first sweep).
+
+    The marker has no expiry: only a restart without persistence, a failover to
+    a replica without it, a flush or an eviction removes it.
+    """
+    return bool(get_redis().set(key("send", "sweeper-marker"), "1", nx=True))
+
+
 def stuck_work_sweep() -> SweepReport:
     """One sweep: nudge stuck queued messages, flag dead sends, settle uncertain ones."""
-    report = SweepReport()
+    report = SweepReport(redis_lost_data=redis_lost_data())
     older_than = timedelta(minutes=settings.SEND_STUCK_AFTER_MINUTES)
-    stuck = stuck_queued(older_than=older_than)
+    stuck = stuck_queued(older_than=timedelta(0) if report.redis_lost_data else older_than)
     pending = nudges_pending(stuck)
     report.renudged = [pk for pk in stuck if pk not in pending]
-    for pk in report.renudged:
-        emit("SendEmail", {"message_id": pk})
     requeued, report.marked_uncertain = sending_settle_dead(older_than=older_than)
-    for pk in requeued:
-        emit("SendEmail", {"message_id": pk})
     report.renudged += requeued
+    emit_many("SendEmail", [{"message_id": pk} for pk in report.renudged])
+    if report.redis_lost_data:
+        report.claims_released = claims_release()
+        if report.claims_released:
+            emit("SendEmailBatch", {})
     uncertain = (
         EmailMessage.objects.filter(status=Status.UNCERTAIN)
         .select_related("inbox", "prospect")

@@ -5,14 +5,22 @@ It records every accepted message and can be told to misbehave:
 - `bounce = {"a@x.example"}`: answer 550 to RCPT for those addresses (hard bounce);
 - `drop_during_data = True`: close the connection after receiving DATA, before
   replying (the e-mail arrived, the sender cannot know: the uncertain case);
-- `stop()`: nothing listens any more (connection refused).
+- `data_delay = seconds`: take that long to accept each message (as real servers
+  do while they scan and store it);
+- `on_command = fn`: `fn("MAIL" | "RCPT" | "DATA")` runs before each answer (a test
+  injects a fault elsewhere at that exact step);
+- `stop()`: nothing listens any more (connection refused); `start()` listens again
+  on the same port.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -31,6 +39,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: Message
+    at: float = field(default_factory=time.time)  # when it was accepted (epoch seconds)
 
 
 @dataclass
@@ -38,24 +47,35 @@ class SmtpSink:
     refuse_mail: bool = False
     drop_during_data: bool = False
     bounce: set[str] = field(default_factory=set)
+    data_delay: float = 0.0
+    on_command: Callable[[str], None] | None = None
     messages: list[Received] = field(default_factory=list)
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
 
+    def _notify(self, command: str) -> None:
+        if self.on_command is not None:
+            self.on_command(command)
+
     async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802
+        self._notify("MAIL")
         if self.refuse_mail:
             return "451 4.3.0 try again later"
         envelope.mail_from = address
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        self._notify("RCPT")
         if address.lower() in self.bounce:
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self._notify("DATA")
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         received = Received(
             envelope.mail_from,
             list(envelope.rcpt_tos),
@@ -68,7 +88,7 @@ class SmtpSink:
         return "250 2.0.0 accepted"
 
     def start(self) -> SmtpSink:
-        self.port = free_port()
+        self.port = self.port or free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self

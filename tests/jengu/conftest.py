@@ -11,6 +11,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from jengu.bus.policies import QUEUES
 from jengu.redis_helpers import get_redis
+from tests.own_redis import own_redis  # noqa: F401 - fixture
 
 from . import actors  # noqa: F401  (declares the test actors on the broker)
 

@@ -88,8 +88,9 @@ def test_half_open_lets_one_probe_through_and_a_success_closes() -> None:
     assert breaker.allow()  # the probe
     assert not breaker.allow()  # everyone else waits for it
 
-    breaker.record_success()
+    assert breaker.record_success()  # it closed the breaker
     assert breaker.state == "closed" and breaker.allow()
+    assert not breaker.record_success()  # already closed
     types = set(Event.objects.filter(payload__breaker=breaker.name).values_list("type", flat=True))
     assert types == {"breaker.opened", "breaker.half_opened", "breaker.closed"}
 

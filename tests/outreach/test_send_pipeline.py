@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,7 +29,6 @@ from tests.outreach.sending_fixtures import (
 from tests.waiting import wait_for
 from tests.worker_processes import worker_processes
 
-ROOT = Path(__file__).resolve().parents[2]
 Status = EmailMessage.Status
 pytestmark = pytest.mark.usefixtures("sending_settings", "template_only")
 
@@ -40,14 +38,6 @@ def template_only(settings):
     """Compose without AI (the template path), so the pipeline needs nothing off-machine."""
     settings.XAI_API_KEYS = []
     settings.ANTHROPIC_API_KEY = ""
-
-
-@pytest.fixture
-def broker():
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
 
 
 @pytest.fixture
@@ -111,6 +101,26 @@ def test_the_same_send_delivered_ten_times_at_once_sends_one_email(smtp_sink, st
     assert smtp_sink.count() == 1
     message.refresh_from_db()
     assert message.status == Status.SENT
+
+
+def test_emails_sharing_a_paced_inbox_each_get_a_new_nudge_until_they_go(
+    smtp_sink, start_worker, broker
+):
+    # Given five e-mails for one inbox that rests a second between sends
+    campaign = make_campaign([make_inbox(smtp_sink, min_gap_seconds=1)])
+    messages = [queue_message(make_enrollment(campaign)) for _ in range(5)]
+    worker = start_worker(queues={"send", "track"}, threads=5)
+
+    # When all are asked at once: one goes, the others are held and nudged;
+    # each nudge finds the inbox resting again but one, and so on
+    for message in messages:
+        emit("SendEmail", {"message_id": message.pk})
+
+    # Then every held e-mail keeps a next attempt until it is sent
+    wait_for(lambda: smtp_sink.count() == 5, 30, "every e-mail, one a second")
+    drain(broker, worker)
+    assert set(per_recipient(smtp_sink).values()) == {1}
+    assert set(EmailMessage.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
 def test_redis_flushed_mid_run_the_sweeper_re_emits_and_each_email_goes_once(
@@ -205,24 +215,3 @@ def test_a_worker_sigkilled_mid_batch_then_restarted_sends_each_email_once(
     assert emails - set(received) <= by_status[Status.UNCERTAIN]
     assert len(by_status[Status.UNCERTAIN]) <= 4
     assert by_status[Status.SENT] | by_status[Status.UNCERTAIN] == emails
-
-
-@pytest.mark.slow
-def test_two_schedulers_only_one_leads(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "jengu.settings.test"}
-    command = [sys.executable, "manage.py", "crontab", "--no-heartbeat"]
-    leader = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        for line in leader.stdout:  # the leader holds the Redis lock from here on
-            if "Starting scheduler" in line:
-                break
-        second = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-        )
-        assert "Another scheduler is already running" in second.stderr
-        assert leader.poll() is None
-    finally:
-        leader.kill()
-        leader.wait()
