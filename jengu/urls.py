@@ -13,3 +13,7 @@ urlpatterns = [
     path("", include("outreach.urls")),
     path("", include("crm.urls")),
 ]
+
+handler400 = "jengu.error_views.bad_request"
+handler404 = "jengu.error_views.page_not_found"
+handler500 = "jengu.error_views.server_error"
