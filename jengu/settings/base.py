@@ -294,7 +294,7 @@ IMAP_TIMEOUT_SECONDS = env.int("IMAP_TIMEOUT_SECONDS", default=30)
 IMAP_FETCH_LIMIT = env.int("IMAP_FETCH_LIMIT", default=200)
 # Hostile-input caps, checked before a message is parsed (docs/replies.md, "Limits").
 INBOUND_MAX_HEADERS = env.int("INBOUND_MAX_HEADERS", default=1000)
-INBOUND_MAX_HTML_CHARS = env.int("INBOUND_MAX_HTML_CHARS", default=256 * 1024)
+INBOUND_MAX_HTML_CHARS = env.int("INBOUND_MAX_HTML_CHARS", default=128 * 1024)
 INBOUND_MAX_MIME_PARTS = env.int("INBOUND_MAX_MIME_PARTS", default=200)
 # Raw webhook signatures older or newer than this many seconds are refused (replays).
 INBOUND_WEBHOOK_TOLERANCE_SECONDS = env.int("INBOUND_WEBHOOK_TOLERANCE_SECONDS", default=300)

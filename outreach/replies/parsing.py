@@ -28,7 +28,7 @@ from outreach.replies.reports import DeliveryStatus, Report, report_read
 
 MAX_TEXT_CHARS = 200_000
 # The quote stripper is given the first part of the text only: the newest reply is on top.
-MAX_REPLY_SCAN_CHARS = 50_000
+MAX_REPLY_SCAN_CHARS = 20_000
 # Containers whose parts are not what the sender wrote: an embedded original, report fields.
 NOT_BODY = frozenset(
     {
