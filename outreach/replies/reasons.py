@@ -142,7 +142,7 @@ _TEXT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(connection|message|recipient) (limit|count) (exceeded|reached)",
             r"try (again )?later\b.{0,40}\b(too many|rate|volume)",
             r"\b4\.7\.28\b|\b4\.7\.0 .{0,20}(rate|volume)",
-            r"unusual rate|high volume",
+            r"unusual rate|high volume|at a rate that|receiving mail (at a|too) ",
         ),
     ),
     (

@@ -56,7 +56,10 @@ def test_a_1mb_nested_html_body_is_read_within_a_linear_work_budget():
 
 @pytest.mark.parametrize(
     ("small", "large"),
-    [(_headers(400) + b"\r\nhi\r\n", _headers(1600) + b"\r\nhi\r\n"), (_html(10_000), _html(40_000))],
+    [
+        (_headers(400) + b"\r\nhi\r\n", _headers(1600) + b"\r\nhi\r\n"),
+        (_html(10_000), _html(40_000)),
+    ],
     ids=["headers", "html"],
 )
 def test_parsing_work_grows_linearly_with_the_input(small, large):
@@ -95,7 +98,7 @@ def test_a_forged_bounce_that_names_nothing_we_sent_changes_nothing(contact):
 
 
 def test_a_bounce_for_another_address_than_our_recipient_changes_nothing(contact):
-    bob = contact("bob@hotel-denver.example", "<step1.bob@jengu.example>")
+    contact("bob@hotel-denver.example", "<step1.bob@jengu.example>")
     carol = contact("carol@hotel-denver.example", "<step1.carol@jengu.example>")
     # Bob (who knows our Message-ID) forges a bounce claiming carol's address failed.
     forged = eml("postfix_dsn_hard.eml").replace(b"bob@hotel-denver", b"carol@hotel-denver")
@@ -161,27 +164,39 @@ def test_a_complaint_from_nobody_we_wrote_to_changes_nothing(contact):
 # --- unauthenticated replies --------------------------------------------------------
 
 
-def test_a_strangers_interested_mail_raises_no_alert(contact, settings):
+def _interested_alerts() -> list:
+    return [a for a in recent_alerts() if a.kind == "interested_reply"]
+
+
+def test_a_strangers_interested_mail_raises_no_alert(
+    contact, settings, django_capture_on_commit_callbacks
+):
     settings.ALERT_WEBHOOK_URL = ""
     stranger = eml("gmail_interested.eml").replace(
         b"<step1.anna@jengu.example>", b"<nothing-we-sent@jengu.example>"
     )
 
-    inbound, _ = receive(stranger.replace(b"Anna@Hotel-Lisboa.example", b"eve@evil.example"))
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound, _ = receive(stranger.replace(b"Anna@Hotel-Lisboa.example", b"eve@evil.example"))
 
     assert inbound.label == Label.INTERESTED and inbound.needs_human
     assert inbound.match_method == "none"
-    assert [a for a in recent_alerts() if a.kind == "interested_reply"] == []
+    assert _interested_alerts() == []
 
 
-def test_a_from_spoofed_interested_reply_moves_nothing_and_alerts_nobody(contact, settings):
+def test_a_from_spoofed_interested_reply_moves_nothing_and_alerts_nobody(
+    contact, settings, django_capture_on_commit_callbacks
+):
     settings.ALERT_WEBHOOK_URL = ""
     anna = contact("anna@hotel-lisboa.example", "<step1.anna@jengu.example>")
-    spoofed = eml("gmail_interested.eml").replace(
-        b"<step1.anna@jengu.example>", b"<nothing-we-sent@jengu.example>"
+    spoofed = (
+        eml("gmail_interested.eml")
+        .replace(b"<step1.anna@jengu.example>", b"<nothing-we-sent@jengu.example>")
+        .replace(b"<CAJx8gmail-anna-1@", b"<spoofed-1@")
     )
 
-    inbound, _ = receive(spoofed)
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound, _ = receive(spoofed)
 
     anna.prospect.refresh_from_db()
     anna.enrollment.refresh_from_db()
@@ -189,7 +204,11 @@ def test_a_from_spoofed_interested_reply_moves_nothing_and_alerts_nobody(contact
     assert inbound.needs_human and not inbound.details["match"]["trusted"]
     assert anna.prospect.stage == Stage.CONTACTED
     assert anna.enrollment.status == Enrollment.Status.ACTIVE
-    assert [a for a in recent_alerts() if a.kind == "interested_reply"] == []
+    assert _interested_alerts() == []
+
+    with django_capture_on_commit_callbacks(execute=True):  # the real reply, in our thread
+        receive("gmail_interested.eml")
+    assert len(_interested_alerts()) == 1
 
 
 def test_an_out_of_office_from_a_spoofed_sender_pauses_nothing(contact):
@@ -211,7 +230,7 @@ def test_an_out_of_office_from_a_spoofed_sender_pauses_nothing(contact):
 
 
 def test_nul_bytes_in_a_real_bounce_neither_crash_nor_hide_it(contact):
-    bob = contact("bob@hotel-denver.example", "<step1.bob@jengu.example>")
+    contact("bob@hotel-denver.example", "<step1.bob@jengu.example>")
     raw = eml("postfix_dsn_hard.eml").replace(b"The mail system\n", b"The mail system\x00\n")
     raw = raw.replace(b"Subject: Undelivered", b"Subject: \x00Undelivered")
 
