@@ -282,7 +282,7 @@ SEND_SWEEP_INTERVAL_MINUTES = env.int("SEND_SWEEP_INTERVAL_MINUTES", default=5)
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com/")
 
 # Replies: see the README, "Replies".
-# Shared secret for POST /webhooks/inbound/raw (Bearer token or HMAC-SHA256 signature).
+# Shared secret for POST /webhooks/inbound/raw (Bearer token or signed v1 requests).
 INBOUND_WEBHOOK_SECRET = env.str("INBOUND_WEBHOOK_SECRET", default="")
 INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
 REPLY_SOFT_BOUNCE_LIMIT = env.int("REPLY_SOFT_BOUNCE_LIMIT", default=3)
