@@ -95,38 +95,30 @@ def report_read(*, parts: list[Message], headers: dict[str, str], text: str) -> 
 
     `parts` are all its MIME parts in document order, `text` its readable body.
     """
-    every = parts
-    originals = _originals(every)
+    originals = _originals(parts)
     prose = _cut_at_original(text)
     originals.message_ids += _inline_message_ids(text, own=headers.get("message-id", ""))
-    reference_text = "\n".join([_routing_headers(headers), text, *originals.texts])[:400_000]
     ses = _ses_notification(text)
     if ses is not None:
         originals.message_ids += ses.message_ids
-    feedback = ses.feedback if ses else _feedback(every, headers, originals)
+    feedback = ses.feedback if ses else _feedback(parts, headers, originals)
     if feedback is not None:
-        return Report(
-            kind="feedback",
-            feedback=feedback,
-            original_message_ids=_unique(originals.message_ids),
-            original_recipients=_unique(originals.recipients),
-            prose=prose,
-            reference_text=reference_text,
-        )
-    if ses is not None:
-        deliveries, kind = ses.deliveries, ses.kind
+        kind, deliveries = "feedback", []
+    elif ses is not None:
+        kind, deliveries = ses.kind, ses.deliveries
     else:
-        deliveries = _dsn_blocks(every) or _dsn_in_text(text)
-        kind = _bounce_kind(headers, deliveries, prose, every)
+        deliveries = _dsn_blocks(parts) or _dsn_in_text(text)
+        kind = _bounce_kind(headers, deliveries, prose, parts)
     if kind == "bounce":
         deliveries = _with_prose(deliveries, headers, prose, originals)
     return Report(
         kind=kind,
         deliveries=deliveries,
+        feedback=feedback,
         original_message_ids=_unique(originals.message_ids),
         original_recipients=_unique(originals.recipients),
         prose=prose,
-        reference_text=reference_text,
+        reference_text="\n".join([_routing_headers(headers), text, *originals.texts])[:400_000],
     )
 
 
