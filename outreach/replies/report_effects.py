@@ -51,7 +51,8 @@ def hard_bounce(inbound: InboundEmail, verdict: Verdict, match: ThreadMatch) -> 
     done = []
     if match.outbound is not None and _outbound_mark_bounced(match.outbound, verdict):
         done.append("message marked bounced, inbox bounce count +1")
-    done.append(address_suppress(address, reason))
+    if address:
+        done.append(address_suppress(address, reason))
     prospect = match.prospect
     if prospect is not None and prospect.email.lower() == address:
         done += prospect_stop(
@@ -163,7 +164,7 @@ def complaint(inbound: InboundEmail, verdict: Verdict, match: ThreadMatch) -> li
     if feedback_type == "auth-failure":
         return _pause_sending_inbox(inbound, verdict, match, "auth_failure")
     address = _recipient(verdict, match)
-    done = [address_suppress(address, f"spam complaint ({feedback_type})")]
+    done = [address_suppress(address, f"spam complaint ({feedback_type})")] if address else []
     prospect = match.prospect
     if prospect is not None:
         stopped = enrollments_stop(

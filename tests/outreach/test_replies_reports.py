@@ -255,3 +255,16 @@ def test_ingest_eml_goes_on_after_bad_files_and_flags_them(contact, tmp_path, ca
     assert statuses["Re: A question for Hotel Lisboa"] == "processed"  # after the bad ones
     assert InboundEmail.objects.filter(status="failed").count() == 2
     assert is_suppressed(bob.prospect.email)
+
+
+def test_an_operator_can_confirm_an_unmatched_bounce(contact):
+    from outreach.replies.services import inbound_relabel
+
+    contact("bob@hotel-denver.example", "<step1.bob@jengu.example>")
+    unmatched = eml("postfix_dsn_hard.eml").replace(b"<step1.bob@", b"<lost-in-a-relay.bob@")
+    inbound, _ = receive(unmatched)
+    assert not is_suppressed("bob@hotel-denver.example")
+
+    inbound_relabel(inbound=inbound, label=Label.BOUNCE_HARD, corrected_by="user:ops")
+
+    assert is_suppressed("bob@hotel-denver.example")  # a person's word is evidence
