@@ -14,9 +14,9 @@ from typing import Any
 from outreach.models import InboundEmail
 from outreach.replies import phrases
 from outreach.replies.dates import return_date
+from outreach.replies.dsn import DeliveryStatus
 from outreach.replies.parsing import ParsedEmail
 from outreach.replies.reasons import bounce_reason
-from outreach.replies.reports import DeliveryStatus
 
 Label = InboundEmail.Label
 Method = InboundEmail.Method

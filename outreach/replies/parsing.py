@@ -22,9 +22,10 @@ from django.conf import settings
 from mailparser_reply import EmailReplyParser
 
 from outreach.replies import limits
+from outreach.replies.dsn import DeliveryStatus
 from outreach.replies.errors import MalformedEmailError
 from outreach.replies.html import html_to_text
-from outreach.replies.reports import DeliveryStatus, Report, report_read
+from outreach.replies.reports import Report, report_read
 
 MAX_TEXT_CHARS = 200_000
 # The quote stripper is given the first part of the text only: the newest reply is on top.

@@ -11,8 +11,9 @@ Real mail servers write them in three shapes, and all three are read here:
   marked our message as spam (or opted out, or it failed authentication), plus
   the few providers that report complaints without ARF.
 
-What is extracted is only what the message *claims*; whether the claim is about
-something we sent is decided by threading.py, and what follows by the effects.
+DSN fields are read by dsn.py, Amazon SES's JSON notifications by ses.py. What is
+extracted is only what the message *claims*; whether the claim is about something we
+sent is decided by threading.py, and what follows by the effects.
 """
 
 from __future__ import annotations
@@ -24,49 +25,30 @@ from email.parser import HeaderParser
 from email.utils import getaddresses
 
 from outreach.replies import phrases
+from outreach.replies.dsn import (
+    ADDRESS,
+    DSN_FIELDS,
+    MAX_ADDRESSES,
+    DeliveryStatus,
+    FeedbackReport,
+    dsn_blocks,
+    dsn_in_text,
+    field_groups,
+    part_text,
+    reply_code,
+    status_in,
+    typed_address,
+)
+from outreach.replies.ses import ses_notification
 
-MAX_ADDRESSES = 20
 # How much of the bounce text around a failed address is taken as the server's words.
 _WINDOW_CHARS = 700
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+", re.ASCII)
 _MSGID_LINE = re.compile(r"^\s*>?\s*message-id:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
-_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40}):[ \t]*(.*)$")
-_DSN_FIELDS = re.compile(r"^\s*(final-recipient|original-recipient)\s*:", re.I | re.M)
-_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_REPLY_CODE = re.compile(r"(?<![\d.])([245]\d\d)(?=[ -]|$)(?!\.\d)", re.MULTILINE)
 _NOT_RECIPIENT = re.compile(
     r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|root|abuse|double-bounce|"
     r"no-?reply|bounces?|daemon|mail\.delivery\.system)@",
     re.IGNORECASE,
 )
-# Actions of RFC 3464 that report success; anything else (failed, delayed, and the
-# "expired" or "bounced" some servers write) is a failure to deliver.
-_DELIVERED = frozenset({"delivered", "relayed", "expanded"})
-
-
-@dataclass(frozen=True)
-class DeliveryStatus:
-    """One recipient's outcome in a bounce or delivery report."""
-
-    recipient: str
-    action: str
-    status: str
-    diagnostic: str
-    original_recipient: str = ""
-    reply_code: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.action not in _DELIVERED
-
-
-@dataclass(frozen=True)
-class FeedbackReport:
-    """A complaint (or opt-out, or authentication failure) about one of our messages."""
-
-    feedback_type: str
-    recipients: list[str]
-    user_agent: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,7 +80,7 @@ def report_read(*, parts: list[Message], headers: dict[str, str], text: str) -> 
     originals = _originals(parts)
     prose = _cut_at_original(text)
     originals.message_ids += _inline_message_ids(text, own=headers.get("message-id", ""))
-    ses = _ses_notification(text)
+    ses = ses_notification(text)
     if ses is not None:
         originals.message_ids += ses.message_ids
     feedback = ses.feedback if ses else _feedback(parts, headers, originals)
@@ -107,7 +89,7 @@ def report_read(*, parts: list[Message], headers: dict[str, str], text: str) -> 
     elif ses is not None:
         kind, deliveries = ses.kind, ses.deliveries
     else:
-        deliveries = _dsn_blocks(parts) or _dsn_in_text(text)
+        deliveries = dsn_blocks(parts) or dsn_in_text(_cut_at_original(text))
         kind = _bounce_kind(headers, deliveries, prose, parts)
     if kind == "bounce":
         deliveries = _with_prose(deliveries, headers, prose, originals)
@@ -144,7 +126,7 @@ def _originals(parts: list[Message]) -> _Originals:
             payload = part.get_payload()
             embedded = payload[0] if payload else None
         elif content_type in ("text/rfc822-headers", "message/rfc822-headers"):
-            embedded = HeaderParser().parsestr(_decoded(part))
+            embedded = HeaderParser().parsestr(part_text(part))
         if embedded is None:
             continue
         found.message_ids += _header_ids(embedded, "Message-ID")
@@ -176,146 +158,6 @@ def _cut_at_original(text: str) -> str:
     return text[: marker.start()] if marker else text
 
 
-def _decoded(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    if isinstance(payload, bytes):
-        return payload.decode("utf-8", "replace")
-    return str(part.get_payload())
-
-
-# --- RFC 3464 delivery status ---------------------------------------------------------
-
-
-def _dsn_blocks(parts: list[Message]) -> list[DeliveryStatus]:
-    blocks: list[DeliveryStatus] = []
-    for part in parts:
-        if part.get_content_type() != "message/delivery-status":
-            continue
-        payload = part.get_payload()
-        if isinstance(payload, list) and payload:
-            groups = [dict((k.lower(), str(v)) for k, v in block.items()) for block in payload]
-        else:
-            groups = _field_groups(_decoded(part))
-        blocks += [_delivery(group) for group in groups if _recipient_of(group)]
-    return blocks[:MAX_ADDRESSES]
-
-
-def _dsn_in_text(text: str) -> list[DeliveryStatus]:
-    """DSN fields written as text (a report whose MIME structure is broken or flattened)."""
-    if not _DSN_FIELDS.search(text):
-        return []
-    groups = _field_groups(_cut_at_original(text))
-    return [_delivery(group) for group in groups if _recipient_of(group)][:MAX_ADDRESSES]
-
-
-def _field_groups(text: str) -> list[dict[str, str]]:
-    """'Name: value' blocks separated by empty lines (a DSN body the parser left as text)."""
-    groups: list[dict[str, str]] = [{}]
-    last = ""
-    for line in text.splitlines():
-        if not line.strip():
-            if groups[-1]:
-                groups.append({})
-            last = ""
-            continue
-        if line[:1] in " \t" and last in groups[-1]:
-            groups[-1][last] += " " + line.strip()
-            continue
-        match = _FIELD.match(line)
-        if match:
-            last = match.group(1).lower()
-            groups[-1].setdefault(last, match.group(2).strip())
-    return [group for group in groups if group]
-
-
-def _recipient_of(group: dict[str, str]) -> str:
-    return _typed_address(group.get("final-recipient") or group.get("original-recipient", ""))
-
-
-def _typed_address(value: str) -> str:
-    """'rfc822; anna@example.com' -> 'anna@example.com'."""
-    value = value.partition(";")[2] if ";" in value else value
-    match = _ADDRESS.search(value)
-    return match.group(0).lower() if match else ""
-
-
-def _delivery(group: dict[str, str]) -> DeliveryStatus:
-    diagnostic = " ".join(group.get("diagnostic-code", "").split())
-    diagnostic = diagnostic.partition(";")[2].strip() if ";" in diagnostic[:12] else diagnostic
-    status = group.get("status", "").strip().split(" ")[0]
-    return DeliveryStatus(
-        recipient=_recipient_of(group),
-        action=group.get("action", "").strip().lower().split(" ")[0],
-        status=status if _ENHANCED.fullmatch(status or "-") else _status_in(diagnostic),
-        diagnostic=diagnostic,
-        original_recipient=_typed_address(group.get("original-recipient", "")),
-        reply_code=_reply_code(diagnostic),
-    )
-
-
-def _status_in(text: str) -> str:
-    match = _ENHANCED.search(text)
-    return match.group(0) if match else ""
-
-
-def _reply_code(text: str) -> str:
-    match = _REPLY_CODE.search(text)
-    return match.group(1) if match else ""
-
-
-_SES_TYPE = re.compile(r'"notificationType"\s*:\s*"(Bounce|Complaint|Delivery)"')
-_SES_RECIPIENT = re.compile(r'\{\s*"emailAddress"\s*:\s*"([^"]{3,254})"([^{}]*)\}')
-_SES_FIELD = re.compile(r'"(action|status|diagnosticCode)"\s*:\s*"([^"]{0,500})"')
-_SES_MESSAGE_ID = re.compile(r'"name"\s*:\s*"Message-ID"\s*,\s*"value"\s*:\s*"(<[^"<>\s]+>)"', re.I)
-_SES_FEEDBACK = re.compile(r'"complaintFeedbackType"\s*:\s*"([\w-]{1,40})"')
-
-
-@dataclass(frozen=True)
-class _SesNotification:
-    kind: str
-    deliveries: list[DeliveryStatus]
-    feedback: FeedbackReport | None
-    message_ids: list[str]
-
-
-def _ses_notification(text: str) -> _SesNotification | None:
-    """An Amazon SES notification mailed as JSON (an SNS e-mail subscription).
-
-    Read with patterns, not a JSON parser: SNS wraps it in an escaped string, and
-    mail servers wrap its long line.
-    """
-    text = text.replace('\\"', '"')
-    kind = _SES_TYPE.search(text)
-    if kind is None:
-        return None
-    recipients = [
-        (m.group(1).lower(), dict(_SES_FIELD.findall(m.group(2))))
-        for m in _SES_RECIPIENT.finditer(text)
-    ][:MAX_ADDRESSES]
-    message_ids = _SES_MESSAGE_ID.findall(text)
-    if kind.group(1) == "Complaint":
-        feedback_type = _SES_FEEDBACK.search(text)
-        feedback = FeedbackReport(
-            feedback_type=feedback_type.group(1).lower() if feedback_type else "abuse",
-            recipients=[address for address, _ in recipients],
-            user_agent="Amazon SES",
-        )
-        return _SesNotification("feedback", [], feedback, message_ids)
-    if kind.group(1) == "Delivery":
-        return _SesNotification("delivery", [], None, message_ids)
-    deliveries = [
-        DeliveryStatus(
-            recipient=address,
-            action=fields.get("action", "failed").lower(),
-            status=fields.get("status", ""),
-            diagnostic=fields.get("diagnosticCode", ""),
-            reply_code=_reply_code(fields.get("diagnosticCode", "")),
-        )
-        for address, fields in recipients
-    ]
-    return _SesNotification("bounce", deliveries, None, message_ids)
-
-
 # --- is it a bounce? ----------------------------------------------------------------
 
 
@@ -335,7 +177,7 @@ def _bounce_kind(
         return "bounce"
     if phrases.REPLY_PREFIX.match(subject):
         # Someone forwarding a bounce to us is a person writing, unless it quotes one.
-        return "bounce" if _DSN_FIELDS.search(prose) else ""
+        return "bounce" if DSN_FIELDS.search(prose) else ""
     if phrases.BOUNCE_SUBJECTS.search(subject):
         return "bounce"
     machine = _machine_sent(headers, sender)
@@ -360,7 +202,7 @@ def _has_part(parts: list[Message], content_type: str) -> bool:
 
 
 def _address_in(value: str) -> str:
-    match = _ADDRESS.search(value)
+    match = ADDRESS.search(value)
     return match.group(0) if match else value.strip("<> ").lower()
 
 
@@ -386,10 +228,10 @@ def _completed(delivery: DeliveryStatus, prose: str) -> DeliveryStatus:
     return DeliveryStatus(
         recipient=delivery.recipient,
         action=delivery.action,
-        status=delivery.status or _status_in(window),
+        status=delivery.status or status_in(window),
         diagnostic=window,
         original_recipient=delivery.original_recipient,
-        reply_code=_reply_code(window),
+        reply_code=reply_code(window),
     )
 
 
@@ -398,9 +240,9 @@ def _from_prose(address: str, action: str, prose: str) -> DeliveryStatus:
     return DeliveryStatus(
         recipient=address,
         action=action,
-        status=_status_in(window),
+        status=status_in(window),
         diagnostic=window,
-        reply_code=_reply_code(window),
+        reply_code=reply_code(window),
     )
 
 
@@ -412,13 +254,13 @@ def _window(prose: str, address: str) -> str:
 
 
 def _prose_recipients(headers: dict[str, str], prose: str, originals: _Originals) -> list[str]:
-    failed = [a.lower() for a in _ADDRESS.findall(headers.get("x-failed-recipients", ""))]
+    failed = [a.lower() for a in ADDRESS.findall(headers.get("x-failed-recipients", ""))]
     if failed:
         return _unique(failed)
     ours = {_address_in(headers.get(name, "")) for name in ("from", "to", "reply-to")}
     ours.update(originals.senders)
     found = []
-    for address in _ADDRESS.findall(prose):
+    for address in ADDRESS.findall(prose):
         address = address.lower()
         if address not in ours and not _NOT_RECIPIENT.match(address):
             found.append(address)
@@ -446,14 +288,14 @@ def _arf(part: Message, originals: _Originals) -> FeedbackReport:
     if isinstance(payload, list) and payload:
         fields = [(k.lower(), str(v).strip()) for k, v in payload[0].items()]
     else:
-        fields = [(k, v) for group in _field_groups(_decoded(part)) for k, v in group.items()]
+        fields = [(k, v) for group in field_groups(part_text(part)) for k, v in group.items()]
     values: dict[str, list[str]] = {}
     for name, value in fields:
         values.setdefault(name, []).append(value)
     recipients = [
         addr
         for value in values.get("original-rcpt-to", [])
-        for addr in [_typed_address(value)]
+        for addr in [typed_address(value)]
         if addr
     ]
     return FeedbackReport(
