@@ -240,7 +240,19 @@ class InboxAdmin(admin.ModelAdmin):
         return inbox_breaker(inbox).state
 
     fieldsets = (
-        (None, {"fields": ("email", "display_name", "transport", "active", "sending_paused")}),
+        (
+            None,
+            {
+                "fields": (
+                    "email",
+                    "display_name",
+                    "transport",
+                    "active",
+                    "sending_paused",
+                    "paused_reason",
+                )
+            },
+        ),
         (
             "SMTP",
             {

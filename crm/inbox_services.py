@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from crm.errors import InvalidInput
 from crm.models import Inbox
@@ -84,3 +85,24 @@ def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
 
 def inbox_create(*, data: Mapping[str, Any]) -> Inbox:
     return inbox_update(inbox=Inbox(), data=data)
+
+
+def inbox_pause(*, inbox: Inbox, reason: str) -> bool:
+    """Stop every send from `inbox` (first touches and follow-ups) until an operator resumes.
+
+    Returns False when it was already paused for a reason (the first reason is kept).
+    """
+    return bool(
+        Inbox.objects.filter(pk=inbox.pk, paused_reason="").update(
+            paused_reason=reason[:500] or "paused", sending_paused=True
+        )
+    )
+
+
+def inbox_resume(*, inbox: Inbox) -> bool:
+    """Undo both pauses (bounce protection and inbox pause); False if it was not paused."""
+    return bool(
+        Inbox.objects.filter(Q(paused_reason__gt="") | Q(sending_paused=True), pk=inbox.pk).update(
+            paused_reason="", sending_paused=False
+        )
+    )

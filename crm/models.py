@@ -194,6 +194,14 @@ class Inbox(models.Model):
         default=False,
         help_text="Set by bounce protection: no first touches until an operator resumes.",
     )
+    paused_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Set when receivers block this inbox or its authentication fails: no e-mail "
+        "at all (follow-ups too) goes out until an operator clears it.",
+    )
     bounce_count = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

@@ -47,7 +47,7 @@ FROM outreach_inboundemail i
 LEFT JOIN outreach_emailmessage o ON o.id = i.replied_to_id
 CROSS JOIN LATERAL (VALUES ('replied'), ('positive'), ('unsubscribed')) AS m(metric)
 WHERE i.received_at >= %(start)s AND i.received_at < %(end)s
-  AND i.label NOT IN ('bounce_hard', 'bounce_soft', 'auto_reply')
+  AND i.label NOT IN ('bounce_hard', 'bounce_soft', 'complaint', 'auto_reply')
   AND i.status = 'processed'
   AND (m.metric = 'replied'
        OR (m.metric = 'positive' AND i.label IN ('interested', 'meeting'))

@@ -7,6 +7,12 @@ The same kind + context is sent once per `ALERT_COOLDOWN_SECONDS` (a Redis
 `dedup_key=` when the context holds changing details such as error text.
 Every alert is also an ERROR log line and is kept in a short Redis list that the
 dashboard shows under "recent alerts".
+
+Alert text often carries words a stranger wrote (the subject of an inbound e-mail),
+so what is posted to the chat webhook is neutralised first: no mention can ping a
+channel (`<!channel>`, `<@U123>`, `@everyone`, `@here`…) and no link is clickable
+or disguised (Slack's `<url|text>`, Markdown's `[text](url)`, bare URLs and domains
+are defanged: `hxxps[:]//evil[.]example`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +38,13 @@ RECENT_KEY = "jengu:alerts:recent"
 COOLDOWN_PREFIX = "jengu:alerts:cooldown:"
 RECENT_KEEP = 100
 WEBHOOK_TIMEOUT_SECONDS = 3.0
+# Chat control sequences: Slack's <!channel>, <@U1>, <url|text>; Discord's <@1>, <#1>.
+_ANGLE = str.maketrans({"<": "‹", ">": "›"})
+_BROADCAST = re.compile(r"@(?=(everyone|here|channel|all|room|group)\b)", re.IGNORECASE)
+_SCHEME = re.compile(r"\b(h)tt(ps?)://|\b(ftp|file|javascript|data):", re.IGNORECASE)
+_MASKED_LINK = re.compile(r"\]\s*\(")
+# A dot between two host labels ("evil.example", "a.b.c/x"): what makes a domain a link.
+_HOST_DOT = re.compile(r"(?<=[A-Za-z0-9-])\.(?=[A-Za-z][A-Za-z0-9-]*\b)")
 # Used only while Redis is unreachable (then dedup is per process, better than none).
 _local_cooldowns: dict[str, float] = {}
 
@@ -74,11 +88,35 @@ def _first_in_cooldown(identity: str) -> bool:
         return True
 
 
+def _defanged_scheme(match: re.Match[str]) -> str:
+    if match.group(1):
+        return f"{match.group(1)}xx{match.group(2)}[:]//"
+    return f"{match.group(3)}[:]"
+
+
+def neutralised(text: str) -> str:
+    """`text` that pings nobody and links nowhere in Slack, Discord or Mattermost."""
+    text = text.translate(_ANGLE)
+    text = _BROADCAST.sub("@\u200b", text)
+    text = _SCHEME.sub(_defanged_scheme, text)
+    text = _MASKED_LINK.sub("] (", text)
+    return _HOST_DOT.sub("[.]", text)
+
+
 def webhook_payload(kind: str, message: str, context: dict) -> dict:
-    """Slack reads `text`, Discord reads `content`; each ignores the other."""
+    """Slack reads `text`, Discord reads `content`; each ignores the other.
+
+    Discord is also told to parse no mention at all (`allowed_mentions`).
+    """
     details = "\n".join(f"• {key}: {value}" for key, value in sorted(context.items()))
-    text = f":rotating_light: *Jengu · {kind}*\n{message}" + (f"\n{details}" if details else "")
-    return {"text": text, "content": text[:2000], "username": "Jengu"}
+    body = neutralised(message + (f"\n{details}" if details else ""))
+    text = f":rotating_light: *Jengu · {kind}*\n{body}"
+    return {
+        "text": text,
+        "content": text[:2000],
+        "username": "Jengu",
+        "allowed_mentions": {"parse": []},
+    }
 
 
 def _post_webhook(kind: str, message: str, context: dict) -> bool:

@@ -140,6 +140,7 @@ class InboundEmail(models.Model):
     class Label(models.TextChoices):
         BOUNCE_HARD = "bounce_hard"
         BOUNCE_SOFT = "bounce_soft"
+        COMPLAINT = "complaint", "spam complaint"
         AUTO_REPLY = "auto_reply"
         UNSUBSCRIBE = "unsubscribe"
         INTERESTED = "interested"

@@ -331,6 +331,7 @@ class InboxOut(Schema):
     min_gap_seconds: int
     active: bool
     sending_paused: bool
+    paused_reason: str  # set when receivers block the inbox or its authentication fails
     bounce_count: int
     last_error: str
     last_sent_at: datetime | None

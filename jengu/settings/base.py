@@ -327,7 +327,7 @@ SEND_BREAKER_RESET_SECONDS = env.int("SEND_BREAKER_RESET_SECONDS", default=60)
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com/")
 
 # Replies: see the README, "Replies".
-# Shared secret for POST /webhooks/inbound/raw (Bearer token or HMAC-SHA256 signature).
+# Shared secret for POST /webhooks/inbound/raw (Bearer token or signed v1 requests).
 INBOUND_WEBHOOK_SECRET = env.str("INBOUND_WEBHOOK_SECRET", default="")
 INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
 REPLY_SOFT_BOUNCE_LIMIT = env.int("REPLY_SOFT_BOUNCE_LIMIT", default=3)
@@ -337,6 +337,20 @@ REPLY_AI_ENABLED = env.bool("REPLY_AI_ENABLED", default=True)
 IMAP_POLL_INTERVAL_MINUTES = env.int("IMAP_POLL_INTERVAL_MINUTES", default=2)
 IMAP_TIMEOUT_SECONDS = env.int("IMAP_TIMEOUT_SECONDS", default=30)
 IMAP_FETCH_LIMIT = env.int("IMAP_FETCH_LIMIT", default=200)
+# Hostile-input caps, checked before a message is parsed (docs/replies.md, "Limits").
+INBOUND_MAX_HEADERS = env.int("INBOUND_MAX_HEADERS", default=1000)
+INBOUND_MAX_HTML_CHARS = env.int("INBOUND_MAX_HTML_CHARS", default=128 * 1024)
+INBOUND_MAX_MIME_PARTS = env.int("INBOUND_MAX_MIME_PARTS", default=200)
+# Raw webhook signatures older or newer than this many seconds are refused (replays).
+INBOUND_WEBHOOK_TOLERANCE_SECONDS = env.int("INBOUND_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# authserv-ids of OUR receiving mail servers whose Authentication-Results header is
+# believed (e.g. "mx.google.com"); empty: only mail in our threads changes a prospect.
+INBOUND_TRUSTED_AUTHSERV_IDS = env.list("INBOUND_TRUSTED_AUTHSERV_IDS", default=[])
+# Envelope sender "inbox+<token>@domain" on SMTP inboxes (VERP): bounces name the e-mail
+# they are about even when they quote nothing of it. Needs plus-addressing on the inbox.
+BOUNCE_VERP_ENABLED = env.bool("BOUNCE_VERP_ENABLED", default=False)
+# Spam complaints per e-mail sent (30 days) above which an inbox's first touches pause.
+COMPLAINT_RATE_THRESHOLD = env.float("COMPLAINT_RATE_THRESHOLD", default=0.003)
 # django-anymail inbound webhooks (/anymail/<esp>/inbound/) use basic auth "user:password".
 ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
 

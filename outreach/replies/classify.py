@@ -14,7 +14,9 @@ from typing import Any
 from outreach.models import InboundEmail
 from outreach.replies import phrases
 from outreach.replies.dates import return_date
-from outreach.replies.parsing import DeliveryStatus, ParsedEmail
+from outreach.replies.dsn import DeliveryStatus
+from outreach.replies.parsing import ParsedEmail
+from outreach.replies.reasons import bounce_reason
 
 Label = InboundEmail.Label
 Method = InboundEmail.Method
@@ -29,7 +31,7 @@ HUMAN_LABELS = frozenset(
         Label.OTHER,
     }
 )
-# Labels an AI verdict may give (bounces are never a model's call).
+# Labels an AI verdict may give (bounces and complaints are never a model's call).
 AI_LABELS = HUMAN_LABELS | {Label.AUTO_REPLY}
 _AUTO_SUBMITTED_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponse")
 _SUBJECT_PREFIX = ("re:", "aw:", "sv:", "antw:", "ref:", "rif:", "fwd:", "fw:", "wg:", "tr:")
@@ -49,60 +51,77 @@ class Verdict:
 
 def classify_rules(parsed: ParsedEmail) -> Verdict:
     """The rules-only verdict; never fails and never calls out."""
-    return _bounce(parsed) or _auto_reply(parsed) or _human(parsed)
+    return (
+        _complaint(parsed)
+        or _bounce(parsed)
+        or _delivery_report(parsed)
+        or _one_click_opt_out(parsed)
+        or _auto_reply(parsed)
+        or _human(parsed)
+    )
 
 
 def _verdict(label: str, confidence: float, **details: Any) -> Verdict:
     return Verdict(label=label, confidence=confidence, method=Method.RULES, details=details)
 
 
-def _is_bounce(parsed: ParsedEmail) -> bool:
-    if parsed.report_type == "delivery-status":
-        return not parsed.delivery_status or any(
-            block.action in ("failed", "delayed", "") for block in parsed.delivery_status
-        )
-    if phrases.BOUNCE_SENDERS.search(parsed.from_email):
-        return True
-    automated = bool(parsed.headers.get("auto-submitted")) or not parsed.from_email
-    return automated and bool(phrases.BOUNCE_SUBJECTS.search(parsed.subject))
+def _complaint(parsed: ParsedEmail) -> Verdict | None:
+    feedback = parsed.report.feedback
+    if feedback is None:
+        return None
+    return _verdict(
+        Label.COMPLAINT,
+        0.99,
+        rule="feedback report",
+        feedback_type=feedback.feedback_type,
+        recipients=feedback.recipients,
+        recipient=feedback.recipients[0] if feedback.recipients else "",
+    )
 
 
 def _bounce(parsed: ParsedEmail) -> Verdict | None:
-    if not _is_bounce(parsed):
+    if parsed.report.kind != "bounce":
         return None
-    failed = _first_failed(parsed.delivery_status)
-    code = failed.status if failed and failed.status else _status_in_text(parsed.text)
-    if code:
-        hard = code.startswith("5")
-        label, confidence = (Label.BOUNCE_HARD if hard else Label.BOUNCE_SOFT), 0.99
-    elif phrases.HARD_BOUNCE_TEXT.search(parsed.text):
-        label, confidence = Label.BOUNCE_HARD, 0.8
-    else:
-        label, confidence = Label.BOUNCE_SOFT, 0.6
+    failed = _first_failed(parsed.report.deliveries)
+    reason = bounce_reason(
+        status=failed.status if failed else "",
+        diagnostic=failed.diagnostic if failed else "",
+        context=parsed.report.prose,
+        delayed=bool(failed and failed.action == "delayed"),
+    )
     return _verdict(
-        label,
-        confidence,
+        Label.BOUNCE_HARD if reason.hard else Label.BOUNCE_SOFT,
+        0.99 if failed and (failed.status or failed.reply_code) else 0.8,
         rule="bounce",
-        status=code,
+        reason=reason.name,
+        party=reason.party.value,
+        status=failed.status if failed else "",
+        reply_code=failed.reply_code if failed else "",
         recipient=failed.recipient if failed else "",
+        original_recipient=failed.original_recipient if failed else "",
         diagnostic=(failed.diagnostic if failed else "")[:500],
     )
 
 
 def _first_failed(blocks: list[DeliveryStatus]) -> DeliveryStatus | None:
-    for block in blocks:
-        if block.action == "failed":
-            return block
-    return blocks[0] if blocks else None
+    failed = [block for block in blocks if block.failed]
+    permanent = [block for block in failed if block.action != "delayed"]
+    return (permanent or failed or blocks or [None])[0]
 
 
-def _status_in_text(text: str) -> str:
-    """An enhanced status code (5.1.1) in a bounce text, else the class of an SMTP reply."""
-    enhanced = phrases.ENHANCED_STATUS.search(text)
-    if enhanced and enhanced.group(1) in "45":
-        return enhanced.group(0)
-    smtp = phrases.SMTP_REPLY.search(text)
-    return f"{smtp.group(1)}.0.0" if smtp else ""
+def _delivery_report(parsed: ParsedEmail) -> Verdict | None:
+    """A DSN saying our message *was* delivered (or relayed): machine mail, no effect."""
+    if parsed.report.kind != "delivery":
+        return None
+    return _verdict(Label.AUTO_REPLY, 0.98, rule="delivery report", out_of_office=False)
+
+
+def _one_click_opt_out(parsed: ParsedEmail) -> Verdict | None:
+    """A mail client's unsubscribe through our List-Unsubscribe mailto (machine-sent)."""
+    apple = parsed.headers.get("x-apple-unsubscribe", "").strip().lower() == "true"
+    if apple or _bare_subject(parsed.subject) == "unsubscribe":
+        return _verdict(Label.UNSUBSCRIBE, 0.95, rule="list-unsubscribe mailto")
+    return None
 
 
 def _auto_submitted(parsed: ParsedEmail) -> str:

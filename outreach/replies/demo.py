@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from outreach.replies.parsing import body_text, header_text
+from outreach.replies.parsing import header_text, message_text
 
 BODIES = {
     "interested": "Hi,\n\nYes, this sounds interesting. Please send me more details.\n\nBest",
@@ -54,7 +54,7 @@ def demo_reply_eml(*, sent: bytes, kind: str, now: datetime) -> bytes:
 
 def _quoted(original: Message) -> str:
     wrote = f"On {header_text(original, 'Date')}, {header_text(original, 'From')} wrote:"
-    return wrote + "\n" + "\n".join(f"> {line}" for line in body_text(original).splitlines())
+    return wrote + "\n" + "\n".join(f"> {line}" for line in message_text(original).splitlines())
 
 
 _BOUNCE = """\

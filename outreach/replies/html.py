@@ -1,4 +1,8 @@
-"""HTML mail bodies to plain text, with quoted blocks marked the way text mail marks them."""
+"""HTML mail bodies to plain text, with quoted blocks marked the way text mail marks them.
+
+Linear in the input: a line is built from a list of fragments (joined once), and
+whether we are inside a quote is a counter, not a scan of the open elements.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +22,18 @@ _QUOTE_IDS = ("divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-co
 class _TextExtractor(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
+        # Each line is a list of words, joined once at the end (appending to one ever
+        # longer string would copy it on every piece of text).
+        self.lines: list[list[str]] = [[]]
         self.skip_depth = 0
-        # One entry per open non-void element: does it start a quoted region?
+        # One entry per open non-void element: does it start a quoted region? The count
+        # of True entries is kept beside it, so "are we quoting" costs O(1), not O(depth).
         self.quote_stack: list[bool] = []
+        self.quotes_open = 0
 
     @property
     def quoting(self) -> bool:
-        return any(self.quote_stack)
+        return self.quotes_open > 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
@@ -33,13 +41,15 @@ class _TextExtractor(HTMLParser):
         if tag in _BLOCK:
             self._newline()
         if tag not in _VOID:
-            self.quote_stack.append(tag == "blockquote" or _is_quote_container(attrs))
+            quote = tag == "blockquote" or _is_quote_container(attrs)
+            self.quote_stack.append(quote)
+            self.quotes_open += quote
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP and self.skip_depth:
             self.skip_depth -= 1
         if tag not in _VOID and self.quote_stack:
-            self.quote_stack.pop()
+            self.quotes_open -= self.quote_stack.pop()
         if tag in _BLOCK:
             self._newline()
 
@@ -49,15 +59,14 @@ class _TextExtractor(HTMLParser):
         text = " ".join(data.split())
         if not text:
             return
-        if not self.lines[-1]:
-            self.lines[-1] = "> " if self.quoting else ""
-            self.lines[-1] += text
-        else:
-            self.lines[-1] += " " + text
+        line = self.lines[-1]
+        if not line and self.quoting:
+            line.append(">")
+        line.append(text)
 
     def _newline(self) -> None:
         if self.lines[-1]:
-            self.lines.append("")
+            self.lines.append([])
 
 
 def _is_quote_container(attrs: list[tuple[str, str | None]]) -> bool:
@@ -71,4 +80,4 @@ def html_to_text(html: str) -> str:
     extractor = _TextExtractor()
     extractor.feed(html)
     extractor.close()
-    return "\n".join(extractor.lines).strip()
+    return "\n".join(" ".join(line) for line in extractor.lines).strip()

@@ -10,42 +10,73 @@ from __future__ import annotations
 import re
 
 
-def _compile(phrases: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{phrase})" for phrase in phrases), re.IGNORECASE)
+def _compile(phrases: list[str], flags: int = 0) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{phrase})" for phrase in phrases), re.IGNORECASE | flags)
 
 
 BOUNCE_SENDERS = re.compile(
-    r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounces?|no-?reply-?bounce)[@+]",
+    r"^(mailer-daemon|post_?master|mail-daemon|mailerdaemon|bounces?|no-?reply-?bounce|"
+    r"mail\.delivery\.system|mail-delivery-system|mmsc|bounce-notification)([@+]|$)",
     re.IGNORECASE,
 )
+# Subjects of bounces, from the start (a person's "Re: undeliverable?" is not one).
 BOUNCE_SUBJECTS = _compile(
     [
-        r"undeliver(ed|able)",
+        r"^\W*(\[[^\]]*\]\s*)?(returned mail|mail returned|undeliver(ed|able)|non[- ]?deliver)",
+        r"^\W*(delayed mail|mail delivery|delivery (status|failure|notification|report|"
+        r"has failed|problem|failed)|failure notice|failed delivery|message not delivered|"
+        r"delivery to the following|returned to sender|nondeliverable)",
         r"delivery (status notification|failure|has failed)",
         r"mail delivery (failed|failure|subsystem)",
-        r"returned mail",
-        r"failure notice",
-        r"delayed mail",
-        r"non ?remis",
-        r"unzustellbar",
-        r"no se puede entregar",
-        r"non recapitabile",
-        r"onbestelbaar",
+        r"(message|mail) (could not|couldn'?t|was not|wasn'?t) (be )?(delivered|sent)",
+        r"non remis|non distribu|unzustellbar|nicht zustellbar|zustellung fehlgeschlagen",
+        r"no se puede entregar|no entregado|non recapitabile|onbestelbaar|n[ãa]o entregue",
+        r"不達|未送達|退信|系统退信|メールエラー",
     ]
 )
-# A status code as "5.1.1" or an SMTP reply "550 5.1.1"/"550 " in a bounce text.
-ENHANCED_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-SMTP_REPLY = re.compile(r"\b([45])\d\d[ -]")
-HARD_BOUNCE_TEXT = _compile(
+# Subjects that are a bounce's only when a machine sent the message.
+MACHINE_SUBJECTS = _compile(
+    [r"^\W*(warning|error|notification|rejected|bounce|message delivery|could not send)"]
+)
+# The opening words of a prose bounce, when neither its sender nor its subject says so.
+BOUNCE_PROSE = _compile(
     [
-        r"user unknown",
-        r"no such user",
-        r"(address|mailbox|recipient) (does not exist|not found|unknown|unavailable|rejected)",
-        r"wasn't found at",
-        r"address couldn't be found",
-        r"invalid recipient",
+        r"(could not|couldn'?t|was not|wasn'?t|cannot be|can ?not be|unable to be) "
+        r"(be )?deliver(ed)?",
+        r"delivery (to the following|has failed|failed|attempt)",
+        r"permanent (fatal )?error|undeliverable|returned mail|failed permanently",
+        r"message (could not|was not) be|i'?m afraid i wasn'?t able to deliver",
+        r"no valid recipients|not a member of|delivery status notification",
     ]
 )
+# Where a prose bounce starts quoting the original message.
+ORIGINAL_MARKER = _compile(
+    [
+        r"^[ \t>]*-{2,}.{0,40}(below this line|copy of the message|original message|"
+        r"returned message|message (headers|text|body) follow|headers? of the original|"
+        r"undelivered message|message follows)",
+        r"^[ \t>]*(original message (follows|headers?)|\*+ ?original message|"
+        r"-+ ?original message ?-+|-+ ?returned message ?-+|original message:)",
+        r"^[ \t>]*(the )?(original|returned|undeliverable) message( headers?)? (is|are|was) "
+        r"(attached|below|included|follows)",
+        r"^[ \t>]*-+ ?(the )?header of the original message",
+        r"^[ \t>]*message headers follow",
+    ],
+    re.MULTILINE,
+)
+# A bounce saying it will still retry (a warning, not a failure).
+DELAYED = _compile(
+    [
+        r"^\W*(warning|delayed mail|delivery delayed|delay(ed)? notification)",
+        r"(has not|hasn'?t) (yet )?been delivered|will (continue to )?(retry|try)",
+        r"still (being )?(tried|retried|trying)|delivery (is )?delayed|not yet been delivered",
+        r"no action is required on your part|will be retried",
+    ],
+    re.MULTILINE,
+)
+# Complaints sent without ARF fields (e.g. a mailbox provider's abuse desk).
+COMPLAINT_SUBJECTS = _compile([r"^\W*complaint about message from", r"^\W*abuse report"])
+REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|ref|rif|fwd?|wg|tr)\s*:", re.IGNORECASE)
 
 AUTO_REPLY_SUBJECTS = _compile(
     [

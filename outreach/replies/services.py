@@ -10,6 +10,7 @@ import email
 import logging
 from dataclasses import dataclass, field
 from email.message import Message
+from email.parser import BytesHeaderParser
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils import timezone
 from crm.models import Inbox
 from jengu.bus import emit
 from outreach.models import EmailMessage, InboundEmail
+from outreach.replies import limits
 from outreach.replies.ai import reply_classify
 from outreach.replies.classify import Verdict, classify_rules
 from outreach.replies.effects import effects_apply
@@ -55,11 +57,18 @@ class ReplyResult:
 
 
 def _headers_of(raw: bytes) -> Message | None:
-    """Just the headers, leniently: enough to deduplicate and list a message we cannot parse."""
+    """Just the header section, leniently and within the header cap: enough to deduplicate
+    and list a message we may not be able to parse."""
+    block = limits.header_block(raw.replace(b"\x00", b""))[: limits.MAX_HEADER_BLOCK_BYTES]
     try:
-        return email.message_from_bytes(raw, _class=Message)
+        return BytesHeaderParser().parsebytes(block)
     except Exception:  # noqa: BLE001 - storing must never fail on bad input
         return None
+
+
+def _text(value: str, length: int) -> str:
+    """A header value fit for a text column: no NUL (PostgreSQL refuses it), no line breaks."""
+    return " ".join(value.replace("\x00", "").split())[:length]
 
 
 def inbound_store(
@@ -76,20 +85,21 @@ def inbound_store(
     Idempotent: a message already stored (same provider id, or same Message-ID
     arriving by another route) is returned as it is and not queued again.
     """
+    provider_message_id = _text(provider_message_id or "", 255) or None
     headers = _headers_of(raw)
-    message_id = first_message_id(header_text(headers, "Message-ID")) if headers else ""
+    message_id = _text(first_message_id(header_text(headers, "Message-ID")), 255) if headers else ""
     existing = _stored(provider_message_id, message_id)
     if existing is not None:
         return existing
     fields = {
         "raw": raw,
         "source": source,
-        "provider_message_id": provider_message_id or None,
+        "provider_message_id": provider_message_id,
         "message_id": message_id,
         "inbox": inbox,
         "folder": folder[:128],
         "from_email": _sender(headers),
-        "subject": " ".join(header_text(headers, "Subject").split())[:998] if headers else "",
+        "subject": _text(header_text(headers, "Subject"), 998) if headers else "",
     }
     try:
         with transaction.atomic():
@@ -104,7 +114,7 @@ def inbound_store(
 def _sender(headers: Message | None) -> str:
     if headers is None:
         return ""
-    return email.utils.parseaddr(header_text(headers, "From"))[1].lower()[:254]
+    return _text(email.utils.parseaddr(header_text(headers, "From"))[1].lower(), 254)
 
 
 def _stored(provider_message_id: str | None, message_id: str) -> InboundEmail | None:
@@ -122,13 +132,18 @@ def _manual_verdict(inbound: InboundEmail, rules: Verdict) -> Verdict:
     return Verdict(inbound.label, 1.0, InboundEmail.Method.MANUAL, rules.details)
 
 
+def inbound_mark_failed(*, inbound: InboundEmail, error: str) -> None:
+    """Flag a stored message that could not be processed; its raw bytes stay for a reprocess."""
+    InboundEmail.objects.filter(pk=inbound.pk).update(
+        status=Status.FAILED, error=error.replace("\x00", "")[:2000], processed_at=timezone.now()
+    )
+
+
 def _parse_or_fail(inbound: InboundEmail) -> ParsedEmail:
     try:
         return parse_email(bytes(inbound.raw))
     except MalformedEmailError as exc:
-        InboundEmail.objects.filter(pk=inbound.pk).update(
-            status=Status.FAILED, error=str(exc)[:2000], processed_at=timezone.now()
-        )
+        inbound_mark_failed(inbound=inbound, error=str(exc))
         raise
 
 
@@ -145,7 +160,7 @@ def inbound_process(*, inbound: InboundEmail, force: bool = False) -> ReplyResul
     rules = classify_rules(parsed)
     match = thread_match(
         parsed=parsed,
-        bounce_recipient=rules.details.get("recipient", ""),
+        report_recipients=report_recipients(rules),
         folder=inbound.folder,
         inbox=inbound.inbox,
     )
@@ -156,6 +171,16 @@ def inbound_process(*, inbound: InboundEmail, force: bool = False) -> ReplyResul
     else:
         verdict = reply_classify(parsed=parsed, rules=rules, reference=f"inbound:{inbound.pk}")
     return _apply(inbound_id=inbound.pk, parsed=parsed, verdict=verdict, match=match, force=force)
+
+
+def report_recipients(verdict: Verdict) -> list[str] | None:
+    """The addresses a bounce or complaint reports on ([] if it names none); None otherwise."""
+    if verdict.label == InboundEmail.Label.COMPLAINT:
+        return list(verdict.details.get("recipients", []))
+    if verdict.label in (InboundEmail.Label.BOUNCE_HARD, InboundEmail.Label.BOUNCE_SOFT):
+        named = (verdict.details.get("recipient"), verdict.details.get("original_recipient"))
+        return [address for address in named if address]
+    return None
 
 
 def _mark_ignored(inbound: InboundEmail) -> ReplyResult:
@@ -184,7 +209,12 @@ def _apply(
     )
     inbound.email_message = _thread_message(inbound, parsed, match)
     effects = effects_apply(inbound=inbound, verdict=verdict, match=match)
-    inbound.details = {**verdict.details, "effects": effects}
+    inbound.details = {
+        **verdict.details,
+        "match": {"trusted": match.trusted, "why": match.why},
+        "effects": effects,
+        **({"notes": parsed.notes} if parsed.notes else {}),
+    }
     inbound.status, inbound.error, inbound.processed_at = Status.PROCESSED, "", timezone.now()
     inbound.save()
     logger.info(

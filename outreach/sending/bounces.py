@@ -1,4 +1,5 @@
-"""Bounce protection: too many hard bounces in 24 h pause first touches, not follow-ups."""
+"""Sender protection: too many hard bounces in 24 h, or spam complaints in 30 days, pause
+an inbox's first touches (follow-ups go on); an operator resumes in admin."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from django.utils import timezone
 
 from crm.models import Campaign, Inbox
 from jengu.alerts import alert
-from outreach.models import EmailMessage
+from outreach.models import EmailMessage, InboundEmail
 
 logger = logging.getLogger(__name__)
 Status = EmailMessage.Status
+COMPLAINT_WINDOW_DAYS = 30
+# Feedback types that are a recipient's complaint (RFC 5965); "not-spam" is praise and
+# "auth-failure" a report about our authentication, handled as such.
+COUNTED_FEEDBACK = ("abuse", "fraud", "virus", "other", "opt-out")
 
 
 def bounce_rate(*, since_hours: int = 24, **filters: object) -> tuple[int, int]:
@@ -57,3 +62,38 @@ def bounce_protection_check(*, inbox: Inbox | None, campaign: Campaign | None) -
         logger.warning("bounce protection paused first steps of %s", what)
         alert("bounce_protection", f"First steps paused for {what}; resume in admin.")
     return paused
+
+
+def complaint_rate(*, inbox: Inbox) -> tuple[int, int]:
+    """(spam complaints, e-mails sent) for `inbox` over the last 30 days."""
+    since = timezone.now() - timedelta(days=COMPLAINT_WINDOW_DAYS)
+    complaints = InboundEmail.objects.filter(
+        label=InboundEmail.Label.COMPLAINT,
+        status=InboundEmail.Status.PROCESSED,
+        replied_to__inbox=inbox,
+        received_at__gte=since,
+        details__feedback_type__in=COUNTED_FEEDBACK,
+    ).count()
+    sent = EmailMessage.objects.filter(
+        direction=EmailMessage.Direction.OUTBOUND,
+        inbox=inbox,
+        sent_at__gte=since,
+        status__in=[Status.SENT, Status.BOUNCED],
+    ).count()
+    return complaints, sent
+
+
+def complaint_protection_check(*, inbox: Inbox) -> bool:
+    """Pause the inbox's first touches when its complaint rate passes the threshold."""
+    complaints, sent = complaint_rate(inbox=inbox)
+    over = (
+        sent >= settings.BOUNCE_MIN_SENDS and complaints / sent > settings.COMPLAINT_RATE_THRESHOLD
+    )
+    if not over or not Inbox.objects.filter(pk=inbox.pk, sending_paused=False).update(
+        sending_paused=True
+    ):
+        return False
+    what = f"inbox {inbox.email}: {complaints} spam complaints / {sent} sent in 30 days"
+    logger.warning("complaint protection paused first steps of %s", what)
+    alert("complaint_protection", f"First steps paused for {what}; resume in admin.")
+    return True

@@ -82,14 +82,15 @@ class Pick:
 
 
 # Plain SQL: it runs on every send (jengu/sql.py). Bounce protection pauses first
-# touches only; follow-ups keep their inbox.
+# touches only; follow-ups keep their inbox. An inbox paused for a reason (blocked by
+# receivers, failing authentication) sends nothing at all.
 _CANDIDATES_SQL = f"""
 SELECT {select_list(Inbox, "i")}
 FROM {Inbox._meta.db_table} AS i
 JOIN {Campaign.inboxes.through._meta.db_table} AS ci ON ci.inbox_id = i.id
 WHERE ci.campaign_id = %(campaign)s AND i.active
   AND NOT (i.id = ANY(%(exclude)s))
-  AND NOT (%(first_step)s AND i.sending_paused)
+  AND NOT (%(first_step)s AND i.sending_paused) AND i.paused_reason = ''
 ORDER BY i.last_sent_at ASC NULLS FIRST, i.id
 """  # noqa: S608 - table names from the models
 

@@ -28,6 +28,7 @@ def campaign_with_activity():
     reply(to=sent_a, label="interested")
     reply(to=sent_c, label="unsubscribe")
     reply(to=sent_a, label="auto_reply")
+    reply(to=sent_c, label="complaint")
     return campaign
 
 

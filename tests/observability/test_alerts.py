@@ -59,3 +59,24 @@ def test_failing_webhook_is_logged_without_its_secret_and_never_raises(receiver,
     assert recent_alerts()[0].delivered is False
     assert "alert webhook failed for health_unhealthy: HTTPStatusError" in caplog.text
     assert "s3cret-token" not in caplog.text
+
+
+def test_a_strangers_words_in_an_alert_ping_nobody_and_link_nowhere(receiver):
+    subject = (
+        "<!channel> @everyone @here urgent: <https://evil.example/pay|your invoice> "
+        "[open](http://evil.example/login) <@U024BE7LH> <@&1234> javascript:alert(1)"
+    )
+
+    assert alert("interested_reply", f"anna@hotel.example replied: {subject}", inbound_id=7)
+
+    assert receiver.got(1)
+    payload = json.loads(receiver.received[0][1])
+    assert payload["allowed_mentions"] == {"parse": []}  # Discord: parse no mention at all
+    for field in ("text", "content"):
+        text = payload[field]
+        assert "<" not in text and ">" not in text  # no Slack/Discord control sequence
+        assert "@everyone" not in text and "@here" not in text
+        assert "https://" not in text and "http://" not in text and "javascript:" not in text
+        assert "](" not in text  # no Markdown masked link
+        assert "evil.example" not in text  # a bare domain is not linked either
+        assert "hxxps[:]//evil[.]example/pay" in text  # still readable for a person

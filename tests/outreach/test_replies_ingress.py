@@ -1,11 +1,9 @@
-"""Ingress: IMAP polling against a loopback IMAP server, the raw and anymail webhooks
-with good and bad authentication, and the management commands."""
+"""Ingress: IMAP polling against a loopback IMAP server, the anymail webhooks with good
+and bad authentication, and the management commands (the raw webhook has its own file)."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 
 import pytest
@@ -99,82 +97,6 @@ def test_poll_inboxes_command_reports_each_inbox(imap_inbox, fake_imap, capsys):
     call_command("poll_inboxes")
 
     assert f"inbox {imap_inbox.pk} INBOX: 1 new" in capsys.readouterr().out
-
-
-# --- raw webhook ---------------------------------------------------------------------
-
-
-def _post(client, raw: bytes, **headers):
-    return client.post(RAW_URL, data=raw, content_type="message/rfc822", **headers)
-
-
-@pytest.fixture
-def webhook_secret(settings):
-    settings.INBOUND_WEBHOOK_SECRET = SECRET
-    return SECRET
-
-
-def test_raw_webhook_with_a_bearer_token_stores_the_message(client, webhook_secret):
-    raw = eml("german_meeting.eml")
-
-    response = _post(client, raw, HTTP_AUTHORIZATION=f"Bearer {SECRET}")
-
-    assert response.status_code == 202
-    stored = InboundEmail.objects.get(pk=response.json()["id"])
-    assert (stored.source, stored.status, bytes(stored.raw)) == ("webhook", "pending", raw)
-
-
-def test_raw_webhook_with_a_valid_hmac_signature(client, webhook_secret):
-    raw = eml("spanish_interested.eml")
-    signature = hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
-
-    response = _post(client, raw, HTTP_X_JENGU_SIGNATURE=f"sha256={signature}")
-
-    assert response.status_code == 202
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {},
-        {"HTTP_AUTHORIZATION": "Bearer not-the-secret"},
-        {"HTTP_AUTHORIZATION": f"Basic {SECRET}"},
-        {"HTTP_X_JENGU_SIGNATURE": "sha256=" + "0" * 64},
-    ],
-)
-def test_raw_webhook_refuses_bad_credentials_and_stores_nothing(client, webhook_secret, headers):
-    response = _post(client, eml("gmail_interested.eml"), **headers)
-
-    assert response.status_code == 401
-    assert response.json() == {"error": "missing or wrong credentials"}
-    assert not InboundEmail.objects.exists()
-
-
-def test_raw_webhook_is_idempotent_on_the_provider_message_id(client, webhook_secret):
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {SECRET}", "HTTP_X_PROVIDER_MESSAGE_ID": "esp-42"}
-    first = _post(client, eml("gmail_interested.eml"), **auth)
-    retry = _post(client, eml("gmail_interested.eml"), **auth)
-
-    assert first.json()["id"] == retry.json()["id"]
-    assert InboundEmail.objects.get().provider_message_id == "raw:esp-42"
-
-
-def test_raw_webhook_keeps_malformed_mime_for_the_dead_letter_path(client, webhook_secret):
-    response = _post(client, eml("malformed_not_email.eml"), HTTP_AUTHORIZATION=f"Bearer {SECRET}")
-    assert response.status_code == 202  # stored; processing will fail into dead letters
-    assert bytes(InboundEmail.objects.get().raw) == eml("malformed_not_email.eml")
-
-
-def test_raw_webhook_rejects_empty_oversized_and_unconfigured_requests(client, settings):
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {SECRET}"}
-    settings.INBOUND_WEBHOOK_SECRET = ""
-    assert _post(client, b"x", **auth).status_code == 503
-    settings.INBOUND_WEBHOOK_SECRET = SECRET
-    assert _post(client, b"  \r\n", **auth).status_code == 400
-    settings.INBOUND_MAX_BYTES = 100
-    assert _post(client, eml("gmail_interested.eml"), **auth).status_code == 413
-    assert client.get(RAW_URL, **auth).status_code == 405
-    assert not InboundEmail.objects.exists()
 
 
 # --- anymail inbound -----------------------------------------------------------------

@@ -86,8 +86,9 @@ def test_unknown_charsets_truncated_parts_and_bad_dates_do_not_crash():
     [
         (b"", "empty message"),
         (b"   \r\n\r\n", "empty message"),
-        (eml("malformed_not_email.eml"), "binary data"),
-        (b"just a line of text\nand another\n", "no From address and no Message-ID"),
+        (eml("malformed_not_email.eml"), "no e-mail header"),
+        (bytes(range(256)) * 16, "binary data"),
+        (b"just a line of text\nand another\n", "no e-mail header"),
     ],
 )
 def test_input_that_is_not_an_email_raises_a_clear_invalid_data_error(raw, reason):

@@ -29,6 +29,14 @@ from tests.outreach.replies_fixtures import eml, receive
 
 pytestmark = pytest.mark.django_db
 Label = InboundEmail.Label
+# What our receiving server (authserv-id mx.jengu.example) adds on top of an
+# authenticated message from hotel-rome.example.
+AUTH_RESULTS_PASS = (
+    b"Authentication-Results: mx.jengu.example;\r\n"
+    b"  dkim=pass header.i=@hotel-rome.example header.s=s1;\r\n"
+    b"  spf=pass smtp.mailfrom=ella@hotel-rome.example;\r\n"
+    b"  dmarc=pass (p=REJECT) header.from=hotel-rome.example\r\n"
+)
 
 
 def _refresh(*rows):
@@ -145,10 +153,26 @@ def test_unknown_sender_is_kept_unmatched_for_review(contact):
     assert inbound.email_message.direction == "inbound"  # still visible in message lists
 
 
-def test_a_reply_without_thread_headers_is_matched_by_sender(contact):
+def test_a_from_only_opt_out_is_held_for_a_person_and_changes_nothing(contact):
     ella = contact("ella@hotel-rome.example", "<step1.ella@jengu.example>")
 
-    inbound, _ = receive("unsubscribe_plain.eml")
+    inbound, result = receive("unsubscribe_plain.eml")  # no thread headers, no auth results
+
+    _refresh(ella.prospect, ella.enrollment)
+    assert (inbound.label, inbound.match_method) == (Label.UNSUBSCRIBE, "sender")
+    assert inbound.prospect == ella.prospect and inbound.needs_human
+    assert not is_suppressed("ella@hotel-rome.example")
+    assert ella.prospect.stage == Stage.CONTACTED
+    assert ella.enrollment.status == Enrollment.Status.ACTIVE
+    assert result.effects[0].startswith("opt-out held for a person to confirm")
+
+
+def test_an_authenticated_sender_without_thread_headers_is_believed(contact, settings):
+    settings.INBOUND_TRUSTED_AUTHSERV_IDS = ["mx.jengu.example"]
+    ella = contact("ella@hotel-rome.example", "<step1.ella@jengu.example>")
+    raw = AUTH_RESULTS_PASS + eml("unsubscribe_plain.eml")
+
+    inbound, _ = receive(raw)
 
     _refresh(ella.prospect, ella.enrollment)
     assert (inbound.label, inbound.match_method) == (Label.UNSUBSCRIBE, "sender")
@@ -169,10 +193,14 @@ def test_non_english_unsubscribe_suppresses_and_stops(contact):
     assert marie.prospect.stage == Stage.UNSUBSCRIBED
 
 
-def test_unsubscribe_from_an_unknown_sender_still_suppresses_the_address(contact):
+def test_an_unknown_senders_opt_out_is_honoured_only_when_authenticated(contact, settings):
     raw = eml("unsubscribe_plain.eml")  # nobody with this address in the CRM
     inbound, _ = receive(raw)
-    assert inbound.match_method == "none"
+    assert inbound.match_method == "none" and inbound.needs_human
+    assert not is_suppressed("ella@hotel-rome.example")
+
+    settings.INBOUND_TRUSTED_AUTHSERV_IDS = ["mx.jengu.example"]
+    receive(AUTH_RESULTS_PASS + raw.replace(b"Message-ID: <", b"Message-ID: <again."))
     assert is_suppressed("ella@hotel-rome.example")
 
 
@@ -206,23 +234,34 @@ def test_exchange_ndr_is_threaded_by_its_headers(contact):
     assert sue.prospect.stage == Stage.BOUNCED
 
 
-def test_soft_bounces_are_counted_then_suppressed_at_the_limit(contact, settings):
+def test_a_full_mailbox_is_counted_then_stops_the_sequence_without_suppressing(contact, settings):
     kim = contact("kim@hotel-seoul.example", "<step1.kim@jengu.example>")
     settings.REPLY_SOFT_BOUNCE_LIMIT = 2
-    raw = eml("postfix_dsn_soft_delayed.eml")
+    raw = eml("gmail_dsn_mailbox_full.eml")  # 552 5.2.2: permanent code, temporary reason
 
     first, result = receive(raw)
-    _refresh(kim.enrollment)
-    assert result.effects == ["soft bounce 1 of 2: the next step retries"]
+    _refresh(kim.enrollment, kim.outbound)
+    assert (first.label, first.details["reason"]) == (Label.BOUNCE_SOFT, "mailbox_full")
+    assert result.effects == ["mailbox_full: soft bounce 1 of 2, the next step retries"]
     assert kim.enrollment.status == Enrollment.Status.ACTIVE
-    assert not is_suppressed("kim@hotel-seoul.example")
+    assert kim.outbound.status == EmailMessage.Status.SENT  # not a bounce against the inbox
 
-    second = raw.replace(b"<20261125140000.9C8B7A6F5E@", b"<20261126140000.AAAA@")
-    receive(second)
+    receive(raw.replace(b"<6765e4c3.0a1b2c3d.full-1@", b"<6765e4c3.0a1b2c3d.full-2@"))
     _refresh(kim.prospect, kim.enrollment)
-    assert is_suppressed("kim@hotel-seoul.example")
     assert kim.prospect.email_status == EmailStatus.RISKY
     assert kim.enrollment.status == Enrollment.Status.STOPPED
+    assert not is_suppressed("kim@hotel-seoul.example")  # the address may work again
+
+
+def test_a_delay_warning_changes_nothing(contact):
+    kim = contact("kim@hotel-seoul.example", "<step1.kim@jengu.example>")
+
+    inbound, _ = receive("postfix_dsn_soft_delayed.eml")
+
+    _refresh(kim.prospect, kim.enrollment)
+    assert (inbound.label, inbound.details["reason"]) == (Label.BOUNCE_SOFT, "delayed")
+    assert kim.enrollment.status == Enrollment.Status.ACTIVE
+    assert kim.prospect.email_status != EmailStatus.RISKY
 
 
 def test_out_of_office_pauses_until_the_morning_after_the_return_date(contact, settings):
@@ -254,6 +293,7 @@ def test_out_of_office_without_a_date_pauses_for_the_default_days(contact, setti
     raw = (
         b"From: Mike Ross <mike@hotel-miami.example>\r\nTo: sales@jengu.example\r\n"
         b"Subject: Out of Office\r\nAuto-Submitted: auto-replied\r\n"
+        b"In-Reply-To: <step1.mike@jengu.example>\r\n"
         b"Message-ID: <ooo-nodate@hotel-miami.example>\r\n\r\n"
         b"I am out of the office with limited access to e-mail.\r\n"
     )
@@ -284,11 +324,11 @@ def test_malformed_mime_fails_with_invalid_data_and_keeps_the_raw_message(contac
     raw = eml("malformed_not_email.eml")
     inbound = inbound_store(raw=raw, source="webhook", emit_event=False)
 
-    with pytest.raises(InvalidDataError, match="binary data"):
+    with pytest.raises(InvalidDataError, match="not an e-mail"):
         inbound_process(inbound=inbound)
 
     inbound.refresh_from_db()
-    assert inbound.status == "failed" and "binary data" in inbound.error
+    assert inbound.status == "failed" and "not an e-mail" in inbound.error
     assert bytes(inbound.raw) == raw
 
 
