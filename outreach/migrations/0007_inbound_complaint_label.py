@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outreach', '0005_enrollment_last_sent_at_backfill'),
+        ('outreach', '0006_message_fallback_and_hold_reasons'),
     ]
 
     operations = [
