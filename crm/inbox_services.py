@@ -47,18 +47,24 @@ def _check_transport(inbox: Inbox) -> None:
 MAIL_HOST_FIELDS = ("smtp_host", "imap_host")
 
 
-def mail_host_check(*, field: str, host: str) -> None:
-    """Refuse a mail host on a loopback, private or link-local address (InvalidInput).
-
-    Typed in by a user, it would make workers connect inside our network; self-hosted
-    mail servers are let through by MAIL_HOSTS_ALLOW_PRIVATE / MAIL_HOSTS_ALLOWED_NETWORKS.
-    """
-    policy = AddressPolicy.build(
+def mail_host_policy() -> AddressPolicy:
+    """Which addresses inbox mail servers may have: public ones, plus the networks of
+    self-hosted mail servers (MAIL_HOSTS_ALLOW_PRIVATE / MAIL_HOSTS_ALLOWED_NETWORKS)."""
+    return AddressPolicy.build(
         allow_private=settings.MAIL_HOSTS_ALLOW_PRIVATE,
         allowed_networks=settings.MAIL_HOSTS_ALLOWED_NETWORKS,
     )
+
+
+def mail_host_check(*, field: str, host: str) -> None:
+    """Refuse a mail host on a loopback, private or link-local address (InvalidInput).
+
+    Typed in by a user, it would make workers connect inside our network. Checked when
+    the host is saved, for a clear error; `outreach.mail_servers` checks again at every
+    connection, since a name can be pointed elsewhere after it was saved.
+    """
     try:
-        host_refuse_private(host, resolver=get_resolver(), policy=policy)
+        host_refuse_private(host, resolver=get_resolver(), policy=mail_host_policy())
     except BlockedAddress as exc:
         raise InvalidInput(
             field,

@@ -7,3 +7,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The suite's SMTP and IMAP servers listen on loopback, like a self-hosted mail server.
+MAIL_HOSTS_ALLOWED_NETWORKS = ["127.0.0.1/32"]

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from crm.models import Inbox
 from jengu.redis_helpers import NamedLock
+from outreach.mail_servers import imap_open
 from outreach.models import ImapCursor, InboundEmail
 from outreach.replies.services import inbound_store
 
@@ -38,12 +39,7 @@ class PollResult:
 
 def imap_connect(inbox: Inbox, *, timeout: float) -> imaplib.IMAP4:
     """An authenticated connection to the inbox's IMAP server."""
-    if inbox.imap_security == Inbox.Security.TLS:
-        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(inbox.imap_host, inbox.imap_port, timeout=timeout)
-    else:
-        client = imaplib.IMAP4(inbox.imap_host, inbox.imap_port, timeout=timeout)
-        if inbox.imap_security == Inbox.Security.STARTTLS:
-            client.starttls()
+    client = imap_open(inbox, timeout=timeout)
     client.login(inbox.imap_username or inbox.email, inbox.imap_password)
     return client
 

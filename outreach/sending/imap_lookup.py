@@ -8,16 +8,7 @@ import imaplib
 from django.conf import settings
 
 from crm.models import Inbox
-
-
-def _connect(inbox: Inbox) -> imaplib.IMAP4:
-    timeout = settings.SEND_SMTP_TIMEOUT_SECONDS
-    if inbox.imap_security == Inbox.Security.TLS:
-        return imaplib.IMAP4_SSL(inbox.imap_host, inbox.imap_port, timeout=timeout)
-    client = imaplib.IMAP4(inbox.imap_host, inbox.imap_port, timeout=timeout)
-    if inbox.imap_security == Inbox.Security.STARTTLS:
-        client.starttls()
-    return client
+from outreach.mail_servers import imap_open
 
 
 def sent_folder_has(*, inbox: Inbox, message_id: str) -> bool:
@@ -29,7 +20,7 @@ def sent_folder_has(*, inbox: Inbox, message_id: str) -> bool:
     if not message_id:
         return False
     try:
-        client = _connect(inbox)
+        client = imap_open(inbox, timeout=settings.SEND_SMTP_TIMEOUT_SECONDS)
         try:
             client.login(inbox.imap_username or inbox.email, inbox.imap_password)
             status, _ = client.select(_quoted(inbox.imap_sent_folder), readonly=True)

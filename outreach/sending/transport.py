@@ -18,12 +18,12 @@ import requests
 from anymail.exceptions import AnymailError, AnymailRequestsAPIError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from urllib3.exceptions import ConnectTimeoutError
 
 from crm.models import Inbox
 from crm.upsert import PLAIN_EMAIL
+from outreach.mail_servers import GuardedSMTPBackend
 
 ACCEPTED = "accepted"
 HARD_BOUNCE = "hard_bounce"  # the server refused the recipient for good (5xx)
@@ -39,9 +39,10 @@ class TransportResult:
     detail: str = ""
 
 
-def smtp_backend(inbox: Inbox) -> SMTPBackend:
-    """Django's SMTP backend configured from the inbox's own server and credentials."""
-    return SMTPBackend(
+def smtp_backend(inbox: Inbox) -> GuardedSMTPBackend:
+    """Django's SMTP backend configured from the inbox's own server and credentials,
+    connecting only to addresses the mail-host policy allows."""
+    return GuardedSMTPBackend(
         host=inbox.smtp_host,
         port=inbox.smtp_port,
         username=inbox.smtp_username or "",
