@@ -51,6 +51,7 @@ def worker_processes(
         "DJANGO_SETTINGS_MODULE": "jengu.settings.test",
         "DATABASE_URL": suite_database_url(),
         "REDIS_URL": settings.REDIS_URL,
+        "BROKER_URL": settings.BROKER_URL,
         **FAST_RECOVERY_ENV,
         **env,
     }
