@@ -366,7 +366,9 @@ def _queue_gauges(queues: list) -> Iterable[GaugeMetricFamily]:
             "jengu_queue_delayed", "Messages in the delay queue", labels=["queue"]
         ),
         "dead": GaugeMetricFamily(
-            "jengu_queue_broker_dead", "Messages in the broker's dead-letter queue", ["queue"]
+            "jengu_queue_broker_dead",
+            "Messages in the broker's dead-letter queue",
+            labels=["queue"],
         ),
     }
     age = GaugeMetricFamily(
@@ -386,7 +388,7 @@ def _replica_gauges(states: list) -> Iterable[GaugeMetricFamily]:
         "jengu_replica_healthy", "1 while a read replica takes reads", labels=["replica"]
     )
     lag = GaugeMetricFamily(
-        "jengu_replica_lag_seconds", "Seconds a replica is behind the primary", ["replica"]
+        "jengu_replica_lag_seconds", "Seconds a replica is behind the primary", labels=["replica"]
     )
     for state in states:
         healthy.add_metric([state.alias], 1 if state.healthy else 0)

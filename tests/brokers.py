@@ -154,14 +154,20 @@ def drain(
     queues: list[str] | None = None,
 ) -> None:
     """Wait until the broker holds nothing for `queues` (default: all) and the worker has
-    nothing left, twice in a row (an actor may emit into another queue while we look)."""
+    nothing left, a few times in a row (an actor may emit into another queue while we look).
+
+    RabbitMQ does not count what it delivered and a worker has not acked: a message
+    on its way from the server to the worker is in neither count, so on RabbitMQ the
+    quiet must last longer than that trip.
+    """
     if queues is None:
         queues = sorted(q for q in broker.get_declared_queues() | set(QUEUES) if "." not in q)
     deadline = time.monotonic() + timeout_ms / 1000
+    needed = 2 if isinstance(broker, RedisBroker) else 6
     quiet_passes = 0
-    while quiet_passes < 2:
+    while quiet_passes < needed:
         assert time.monotonic() < deadline, f"queues still busy after {timeout_ms} ms"
         busy = waiting(broker, queues) > 0
         worker.join()
-        time.sleep(0.02)
+        time.sleep(0.05)
         quiet_passes = 0 if busy else quiet_passes + 1

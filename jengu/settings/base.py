@@ -389,6 +389,8 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         # The crontab leader lock is refreshed every 5 s; one INFO line each is noise.
         "apscheduler": {"level": "WARNING"},
+        # RabbitMQ's client logs every connection's opening and closing at INFO.
+        "pika": {"level": "WARNING"},
     },
 }
 
