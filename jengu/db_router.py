@@ -11,8 +11,9 @@ the latest rows. `replica_reads()` opens a scope by hand (e.g. for a report).
 Read-your-writes: the first ORM write in a scope pins the rest of it to the
 primary, and the response then sets a cookie that keeps this browser on the
 primary for `DATABASE_REPLICA_PIN_SECONDS` (longer than the lag a replica may
-have). Credentials (users, sessions, API keys) are always read from the primary,
-so a revoked key or a changed password takes effect at once.
+have); so does any POST, PUT, PATCH or DELETE. Credentials (users, sessions, API
+keys) are always read from the primary, so a revoked key or a changed password
+takes effect at once, and writing them (a session, a key's last use) pins nothing.
 
 A replica is skipped while it is down or lags more than
 `DATABASE_REPLICA_MAX_LAG_SECONDS`; `ReplicaMonitor` measures that at most every
@@ -164,6 +165,9 @@ class ReplicaMonitor:
         """Open (or health-check) this thread's connection; a failure marks it down."""
         connection = connections[alias]
         try:
+            # Check a reused connection now, once per scope (Django checks it at most
+            # once per request anyway; marking it undone moves that check here).
+            connection.health_check_done = False
             connection.close_if_health_check_failed()
             connection.ensure_connection()
         except DatabaseError as exc:
@@ -211,7 +215,9 @@ class ReplicaRouter:
 
     def db_for_write(self, model, **hints) -> str:
         scope = _scope.get()
-        if scope is not None:
+        # Credentials are read from the primary anyway: writing them (a session, a
+        # key's last use) need not move the rest of the request off the replica.
+        if scope is not None and model._meta.app_label not in PRIMARY_ONLY_APPS:
             scope.wrote = True
         return PRIMARY
 

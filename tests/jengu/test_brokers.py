@@ -83,7 +83,7 @@ def test_a_message_for_a_queue_deleted_behind_our_back_is_not_lost(
 
 @both_brokers
 def test_queue_depths_count_ready_delayed_and_dead_in_either_broker(
-    broker, key, client, settings, transactional_db
+    broker, key, client, admin_client, settings, transactional_db
 ) -> None:
     settings.DEAD_LETTER_AUTO_REQUEUE_SECONDS = 0
     # Given one event failed for good (the broker keeps it in its dead-letter queue)
@@ -109,8 +109,13 @@ def test_queue_depths_count_ready_delayed_and_dead_in_either_broker(
     assert 'jengu_queue_delayed{queue="track"} 1.0' in metrics
     assert 'jengu_queue_broker_dead{queue="track"} 1.0' in metrics
     queues = client.get("/health").json()["components"]["queues"]
-    assert queues["broker"] == ("redis" if settings.BROKER_URL.startswith("redis") else "rabbitmq")
+    kind = "redis" if settings.BROKER_URL.startswith("redis") else "rabbitmq"
+    assert queues["broker"] == kind
     assert (queues["queues"]["track"]["depth"], queues["queues"]["track"]["delayed"]) == (2, 1)
+    page = admin_client.get("/system/").content.decode()
+    assert f'<span class="sub">{kind}</span>' in page
+    row = '<td>track</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>'
+    assert row in page
 
 
 @pytest.mark.django_db
