@@ -19,6 +19,7 @@ import pika
 import pika.exceptions
 import redis
 from django.conf import settings
+from dramatiq.brokers.rabbitmq import DEAD_MESSAGE_TTL
 from dramatiq.brokers.rabbitmq import RabbitmqBroker as DramatiqRabbitmqBroker
 from dramatiq.common import current_millis, dq_name, xq_name
 
@@ -41,11 +42,33 @@ class RabbitmqBroker(DramatiqRabbitmqBroker):
       past `consumer_timeout` (30 minutes by default), redelivering all it held. A
       longer delay (a send held for hours) hops through the delay queue in steps of
       at most the cap, its real due time travelling in the `not_before` option.
+    - `queue_type="quorum"` declares quorum queues, replicated across a cluster's
+      nodes (a classic queue lives on one node and is gone while that node is).
     """
 
-    def __init__(self, *, max_delay_ms: int = 600_000, confirm_delivery: bool = True, **kw: Any):
+    def __init__(
+        self,
+        *,
+        max_delay_ms: int = 600_000,
+        queue_type: str = "classic",
+        confirm_delivery: bool = True,
+        **kw: Any,
+    ):
         super().__init__(confirm_delivery=confirm_delivery, **kw)
         self.max_delay_ms = max_delay_ms
+        self.queue_type = queue_type
+
+    def _build_queue_arguments(self, queue_name: str) -> dict[str, Any]:
+        return {**super()._build_queue_arguments(queue_name), **self._type_argument()}
+
+    def _declare_xq_queue(self, queue_name: str) -> Any:
+        if self.queue_type == "classic":
+            return super()._declare_xq_queue(queue_name)
+        arguments = {"x-message-ttl": DEAD_MESSAGE_TTL, **self._type_argument()}
+        return self.channel.queue_declare(xq_name(queue_name), durable=True, arguments=arguments)
+
+    def _type_argument(self) -> dict[str, str]:
+        return {"x-queue-type": "quorum"} if self.queue_type == "quorum" else {}
 
     def enqueue(self, message: Any, *, delay: int | None = None) -> Any:
         now = current_millis()

@@ -209,11 +209,18 @@ def broker_settings(broker_url: str) -> dict:
         }
     elif scheme in ("amqp", "amqps"):
         broker = "jengu.bus.brokers.RabbitmqBroker"
+        queue_type = env.str("BROKER_QUEUE_TYPE", default="classic")
+        if queue_type not in ("classic", "quorum"):
+            raise ImproperlyConfigured(
+                f"BROKER_QUEUE_TYPE must be classic or quorum, not {queue_type}"
+            )
         options = {
             "url": broker_url,
             # Longer delays hop through the delay queue in steps of at most this, so
             # no delivery stays unacked up to RabbitMQ's consumer_timeout (30 min).
             "max_delay_ms": env.int("BROKER_MAX_DELAY_SECONDS", default=600) * 1000,
+            # `quorum` replicates each queue across a RabbitMQ cluster's nodes.
+            "queue_type": queue_type,
         }
     else:
         raise ImproperlyConfigured(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 import dramatiq
 import pika
@@ -12,13 +13,14 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from dramatiq import Message
 
-from jengu.bus import emit
+from jengu.bus import QUEUES, emit
 from jengu.bus.brokers import NOT_BEFORE, BrokerUnavailable, queue_depths
 from jengu.redis_helpers import get_redis
 from jengu.settings.base import broker_settings
-from tests.brokers import both_brokers, drain
+from tests.brokers import both_brokers, build_broker, drain, installed
 
 rabbitmq_only = pytest.mark.parametrize("broker", ["rabbitmq"], indirect=True)
+FAST = {"min_backoff": 40, "max_backoff": 200}
 
 
 def runs(key: str) -> list[float]:
@@ -134,9 +136,57 @@ def test_an_unreachable_rabbitmq_makes_health_unhealthy_fast(client, settings) -
     assert time.monotonic() - started < 5
 
 
-def test_an_unknown_broker_scheme_is_refused_with_the_variable_named() -> None:
+def test_an_unknown_broker_scheme_or_queue_type_is_refused_with_the_variable_named(
+    monkeypatch,
+) -> None:
     with pytest.raises(ImproperlyConfigured, match="BROKER_URL must start with"):
         broker_settings("kafka://127.0.0.1:9092")
+    monkeypatch.setenv("BROKER_QUEUE_TYPE", "stream")
+    with pytest.raises(ImproperlyConfigured, match="BROKER_QUEUE_TYPE must be classic or quorum"):
+        broker_settings("amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+@pytest.fixture
+def quorum_broker(rabbitmq_url, settings, monkeypatch) -> Iterator[dramatiq.Broker]:
+    """A RabbitMQ broker with quorum queues, in a vhost cleared of classic ones before and
+    after (RabbitMQ refuses to declare a queue again with another type)."""
+    settings.BROKER_URL = rabbitmq_url
+    monkeypatch.setenv("BROKER_QUEUE_TYPE", "quorum")
+    delete_queues(rabbitmq_url)
+    with installed(build_broker(rabbitmq_url)) as broker:
+        yield broker
+    delete_queues(rabbitmq_url)
+
+
+def delete_queues(url: str) -> None:
+    with amqp_channel(url) as channel:
+        for queue in dramatiq.get_broker().get_declared_queues() | set(QUEUES):
+            for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+                channel.queue_delete(name)
+
+
+def test_quorum_queues_retry_delay_and_dead_letter_like_classic_ones(
+    quorum_broker, key, settings, transactional_db
+) -> None:
+    settings.DEAD_LETTER_AUTO_REQUEUE_SECONDS = 0
+    worker = dramatiq.Worker(quorum_broker, worker_timeout=100, worker_threads=2)
+    worker.start()
+    try:
+        emit("TestFlaky", {"key": key, "fail_times": 1}, options=FAST)
+        emit("TestFlaky", {"key": f"{key}:late", "fail_times": 0}, delay_ms=300)
+        emit("TestFlaky", {"key": f"{key}:bad", "fail_times": 9, "kind": "permanent"})
+        drain(quorum_broker, worker)
+    finally:
+        worker.stop()
+    assert (len(runs(key)), len(runs(f"{key}:late")), len(runs(f"{key}:bad"))) == (2, 1, 1)
+    assert queue_depths(["track"])[0].dead == 1
+    # The queue really is a quorum queue: declaring it as a classic one is refused.
+    with (
+        amqp_channel(settings.BROKER_URL) as channel,
+        pytest.raises(pika.exceptions.ChannelClosedByBroker, match="x-queue-type"),
+    ):
+        classic = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": "track.XQ"}
+        channel.queue_declare("track", durable=True, arguments=classic)
 
 
 class amqp_channel:  # noqa: N801 - used like a function
