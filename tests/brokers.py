@@ -24,6 +24,7 @@ import pytest
 from django.utils.module_loading import import_string
 from django_dramatiq.utils import load_middleware
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.worker import _WorkerMiddleware
 
 from jengu.bus.policies import QUEUES
 from jengu.bus.registry import all_actors
@@ -90,6 +91,22 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@pytest.fixture(autouse=True)
+def _forget_stopped_workers() -> Iterator[None]:
+    """Take the middleware of workers started during a test off the broker after it.
+
+    `dramatiq.Worker.stop()` leaves it there, and it starts consumers for every queue
+    declared later (a later test importing an app's actors): threads of a stopped
+    worker that poll the broker until the session ends.
+    """
+    broker = dramatiq.get_broker()
+    before = list(broker.middleware)
+    yield
+    broker.middleware[:] = [
+        m for m in broker.middleware if m in before or not isinstance(m, _WorkerMiddleware)
+    ]
 
 
 @pytest.fixture
