@@ -1,12 +1,14 @@
 """`GET /health`: is the system able to do its work right now?
 
 Each check is a small function the dashboard's System page and `/metrics` reuse.
-The whole report costs one `SELECT 1`, one small `COUNT` and two Redis round
-trips, so load balancers and the dashboard can poll it every second.
+The whole report costs one `SELECT 1`, one small `COUNT`, a few Redis round trips
+and the broker's queue counts (jengu.bus.brokers), so load balancers and the
+dashboard can poll it every second.
 
-Status: `unhealthy` (HTTP 503) when PostgreSQL or Redis is unreachable or a queue's
-oldest message is older than the critical age; `degraded` (HTTP 200) when a breaker
-is open, no worker is alive, a queue is deep or slow, or dead letters pile up.
+Status: `unhealthy` (HTTP 503) when PostgreSQL, Redis or the broker is unreachable
+or a queue's oldest message is older than the critical age; `degraded` (HTTP 200)
+when a breaker is open, no worker is alive, a queue is deep or slow, dead letters
+pile up, or a read replica is skipped (down or lagging).
 """
 
 from __future__ import annotations
