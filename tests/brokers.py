@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 import dramatiq
+import psutil
 import pytest
 from django.utils.module_loading import import_string
 from django_dramatiq.utils import load_middleware
@@ -79,18 +80,8 @@ def _delete_stale_vhosts(ctl: str) -> None:
     """Vhosts of earlier sessions that were killed before they could clean up."""
     for name in _rabbitmqctl(ctl, "list_vhosts", "name").split():
         match = re.fullmatch(re.escape(VHOST_PREFIX) + r"(\d+)", name)
-        if match and not _alive(int(match.group(1))):
+        if match and not psutil.pid_exists(int(match.group(1))):
             _rabbitmqctl(ctl, "delete_vhost", name)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @pytest.fixture(autouse=True)

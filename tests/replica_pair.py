@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import psycopg
 from django.db import connections
 
@@ -141,7 +142,7 @@ class StreamingReplica:
         """Copies left by sessions that were killed (their servers may still run)."""
         for folder in LOCAL_DIR.glob("test-replica-*"):
             pid = int(folder.name.rsplit("-", 1)[1])
-            if folder == self.data or not _alive(pid):
+            if folder == self.data or not psutil.pid_exists(pid):
                 subprocess.run(
                     [str(self.bin / "pg_ctl"), "-D", str(folder), "-m", "immediate", "stop"],
                     capture_output=True,
@@ -163,13 +164,3 @@ def _primary_data_directory() -> str:
     with connections["default"].cursor() as cursor:
         cursor.execute("SHOW data_directory")
         return cursor.fetchone()[0]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -10,7 +10,6 @@ and acks) and the CPU time of the worker, PostgreSQL and Redis processes.
 
 from __future__ import annotations
 
-import resource
 import threading
 import time
 from collections import Counter
@@ -30,12 +29,13 @@ from jengu.bus import emit
 from jengu.redis_helpers import get_redis
 from outreach import tasks  # noqa: F401 - declares the actors before the worker starts
 from tests.benchmarks.report import print_table, server_cpu_seconds
+from tests.benchmarks.test_send_bench import _cpu_seconds, sink  # noqa: F401 - fixture
 from tests.brokers import both_brokers, drain
-from tests.fakes.smtp_process import SmtpSinkProcess
-from tests.outreach.sending_fixtures import (  # noqa: F401 - fixture
+from tests.outreach.sending_fixtures import (  # noqa: F401 - fixtures
     make_campaign,
     make_enrollment,
     make_inbox,
+    sending_settings,
     sending_state_clean,
 )
 from tests.waiting import wait_for
@@ -145,10 +145,10 @@ def measuring(servers: dict[str, psutil.Process]) -> Iterator[Run]:
     run = Run()
     redis_before, postgres_before = redis_commands(), postgres_counters()
     cpu_before = {name: server_cpu_seconds(p) for name, p in servers.items()}
-    own_before, started = own_cpu_seconds(), time.perf_counter()
+    own_before, started = _cpu_seconds(), time.perf_counter()
     yield run
     run.seconds = time.perf_counter() - started
-    run.worker_cpu = own_cpu_seconds() - own_before
+    run.worker_cpu = _cpu_seconds() - own_before
     run.server_cpu = {n: server_cpu_seconds(p) - cpu_before[n] for n, p in servers.items()}
     run.redis = redis_commands() - redis_before
     after = postgres_counters()
@@ -157,25 +157,10 @@ def measuring(servers: dict[str, psutil.Process]) -> Iterator[Run]:
     )
 
 
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 @pytest.fixture
-def sink(tmp_path):
-    sink = SmtpSinkProcess(tmp_path / "accepted.log").start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def campaign(transactional_db, settings, sink, sending_state_clean):  # noqa: F811 - fixture
-    settings.XAI_API_KEYS = []
+def campaign(transactional_db, settings, sending_settings, sink):  # noqa: F811 - fixtures
+    settings.XAI_API_KEYS = []  # compose with the template: nothing off the machine
     settings.ANTHROPIC_API_KEY = ""
-    settings.SEND_PACING_JITTER_SECONDS = 0
-    settings.SEND_MAX_PER_DOMAIN_PER_DAY = 1000
-    settings.METRICS_FLUSH_SECONDS = 1.0
     campaign = make_campaign([make_inbox(sink) for _ in range(4)])
     for _ in range(EMAILS):
         make_enrollment(campaign)
@@ -183,7 +168,7 @@ def campaign(transactional_db, settings, sink, sending_state_clean):  # noqa: F8
 
 
 @both_brokers
-def test_what_one_email_costs_each_engine(broker, campaign, sink):
+def test_what_one_email_costs_each_engine(broker, campaign, sink):  # noqa: F811 - fixture
     messages, statements = MessageCounter(), StatementCounter()
     broker.add_middleware(messages)
     servers = server_processes(settings.BROKER_URL)
