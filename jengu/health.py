@@ -166,7 +166,7 @@ def health_report() -> dict:
     components["redis"], _ = _check("redis", lambda: redis_client().ping())
     redis_up = components["redis"]["status"] == HEALTHY
     db_up = components["database"]["status"] == HEALTHY
-    if redis_up or broker_kind() == "rabbitmq":
+    if redis_up or settings.BROKER_URL != settings.REDIS_URL:
         components["queues"] = _queues_component()
     if settings.DATABASE_REPLICAS:
         components["replicas"] = _replicas_component()

@@ -45,7 +45,8 @@ def rabbitmq_url() -> Iterator[str]:
     if explicit:
         yield explicit
         return
-    ctl = shutil.which("rabbitmqctl")
+    # Debian installs it in /usr/sbin, which a CI user's PATH may lack.
+    ctl = shutil.which("rabbitmqctl") or shutil.which("rabbitmqctl", path="/usr/sbin")
     if ctl is None or not _listening(RABBITMQ_HOST, RABBITMQ_PORT):
         pytest.skip(
             f"no RabbitMQ on {RABBITMQ_HOST}:{RABBITMQ_PORT} with rabbitmqctl "
