@@ -97,8 +97,7 @@ class ReplicaMonitor:
     answer, so a slow or dead replica delays one request per interval at most.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._states: dict[str, ReplicaState] = {}
         self._checking: set[str] = set()
         self._lock = threading.Lock()
@@ -132,7 +131,7 @@ class ReplicaMonitor:
         interval = settings.DATABASE_REPLICA_CHECK_SECONDS
         with self._lock:
             state = self._states.get(alias)
-            fresh = state and self._clock() - state.checked_at < interval
+            fresh = state and time.monotonic() - state.checked_at < interval
             if fresh or alias in self._checking:
                 return bool(state and state.healthy)
             self._checking.add(alias)
@@ -146,7 +145,7 @@ class ReplicaMonitor:
         return state.healthy
 
     def _measure(self, alias: str) -> ReplicaState:
-        now = self._clock()
+        now = time.monotonic()
         try:
             with connections[alias].cursor() as cursor:
                 cursor.execute(LAG_SQL)
@@ -174,7 +173,7 @@ class ReplicaMonitor:
             connection.close()
             log.warning("read replica %s skipped: %s", alias, exc)
             with self._lock:
-                self._states[alias] = ReplicaState(alias, False, None, self._clock(), str(exc))
+                self._states[alias] = ReplicaState(alias, False, None, time.monotonic(), str(exc))
             return False
         return True
 
