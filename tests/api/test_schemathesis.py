@@ -37,7 +37,7 @@ CONFIG = SchemathesisConfig.from_dict(
         "phases": {
             "coverage": {"enabled": os.environ.get("SCHEMATHESIS_COVERAGE") == "1"},
             "stateful": {"enabled": False},
-        }
+        },
     }
 )
 CHECKS = [
