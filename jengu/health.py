@@ -1,12 +1,14 @@
 """`GET /health`: is the system able to do its work right now?
 
 Each check is a small function the dashboard's System page and `/metrics` reuse.
-The whole report costs one `SELECT 1`, one small `COUNT` and two Redis round
-trips, so load balancers and the dashboard can poll it every second.
+The whole report costs one `SELECT 1`, one small `COUNT`, a few Redis round trips
+and the broker's queue counts (jengu.bus.brokers), so load balancers and the
+dashboard can poll it every second.
 
-Status: `unhealthy` (HTTP 503) when PostgreSQL or Redis is unreachable or a queue's
-oldest message is older than the critical age; `degraded` (HTTP 200) when a breaker
-is open, no worker is alive, a queue is deep or slow, or dead letters pile up.
+Status: `unhealthy` (HTTP 503) when PostgreSQL, Redis or the broker is unreachable
+or a queue's oldest message is older than the critical age; `degraded` (HTTP 200)
+when a breaker is open, no worker is alive, a queue is deep or slow, dead letters
+pile up, or a read replica is skipped (down or lagging).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 
+from jengu.bus.brokers import broker_kind, queue_depths
+from jengu.db_router import monitor as replica_monitor
 from jengu.metrics import redis_client
 from jengu.redis_helpers import all_breakers
 
@@ -29,7 +33,6 @@ log = logging.getLogger(__name__)
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
 WORKERS_KEY = "jengu:workers"
-DRAMATIQ_NAMESPACE = "dramatiq"
 
 
 @dataclass
@@ -71,37 +74,18 @@ def queue_names() -> list[str]:
 
 
 def queue_stats() -> list[QueueStat]:
-    """Depth, delayed, dead and oldest-message age of every queue (two round trips)."""
-    names = queue_names()
-    client = redis_client()
-    pipe = client.pipeline(transaction=False)
-    for name in names:
-        key = f"{DRAMATIQ_NAMESPACE}:{name}"
-        pipe.llen(key)
-        pipe.llen(f"{key}.DQ")
-        pipe.zcard(f"{key}.XQ")
-        pipe.lindex(key, 0)
-    raw = pipe.execute()
-    rows = [raw[i : i + 4] for i in range(0, len(raw), 4)]
-    pipe = client.pipeline(transaction=False)
-    for name, (_, _, _, head) in zip(names, rows, strict=True):
-        pipe.hget(f"{DRAMATIQ_NAMESPACE}:{name}.msgs", head or b"-")
-    heads = pipe.execute()
-    now_ms = time.time() * 1000
-    stats = []
-    for name, (depth, delayed, dead, _), head in zip(names, rows, heads, strict=True):
-        age = _message_age(head, now_ms)
-        stats.append(QueueStat(name, depth, delayed, dead, age, _queue_status(depth, age)))
-    return stats
-
-
-def _message_age(encoded: bytes | None, now_ms: float) -> float | None:
-    if not encoded:
-        return None
-    try:
-        return max(0.0, (now_ms - json.loads(encoded)["message_timestamp"]) / 1000)
-    except (ValueError, KeyError, TypeError):
-        return None
+    """Ready, delayed, dead and oldest-message age of every queue, in either broker."""
+    return [
+        QueueStat(
+            q.name,
+            q.ready,
+            q.delayed,
+            q.dead,
+            q.oldest_age_seconds,
+            _queue_status(q.ready, q.oldest_age_seconds),
+        )
+        for q in queue_depths(queue_names())
+    ]
 
 
 def _queue_status(depth: int, age: float | None) -> str:
@@ -182,11 +166,11 @@ def health_report() -> dict:
     components["redis"], _ = _check("redis", lambda: redis_client().ping())
     redis_up = components["redis"]["status"] == HEALTHY
     db_up = components["database"]["status"] == HEALTHY
+    if redis_up or settings.BROKER_URL != settings.REDIS_URL:
+        components["queues"] = _queues_component()
+    if settings.DATABASE_REPLICAS:
+        components["replicas"] = _replicas_component()
     if redis_up:
-        components["queues"], queues = _check("queues", queue_stats)
-        if queues is not None:
-            components["queues"]["queues"] = {q.name: _queue_json(q) for q in queues}
-            components["queues"]["status"] = worst(*(q.status for q in queues))
         components["workers"], workers = _check("workers", workers_alive)
         if workers is not None:
             components["workers"]["alive"] = len(workers)
@@ -213,6 +197,31 @@ def health_report() -> dict:
                 components["dead_letters"]["status"] = DEGRADED
     status = worst(*(c["status"] for c in components.values()))
     return {"status": status, "components": components}
+
+
+def _queues_component() -> dict:
+    component, queues = _check("queues", queue_stats)
+    component["broker"] = broker_kind()
+    if queues is not None:
+        component["queues"] = {q.name: _queue_json(q) for q in queues}
+        component["status"] = worst(*(q.status for q in queues))
+    return component
+
+
+def _replicas_component() -> dict:
+    """Read replicas: one skipped (down or lagging) degrades; its reads go to the primary."""
+    states = replica_monitor.states()
+    return {
+        "status": HEALTHY if all(s.healthy for s in states) else DEGRADED,
+        "replicas": {
+            s.alias: {
+                "healthy": s.healthy,
+                "lag_seconds": None if s.lag_seconds is None else round(s.lag_seconds, 2),
+                "error": s.error,
+            }
+            for s in states
+        },
+    }
 
 
 def _queue_json(queue: QueueStat) -> dict:

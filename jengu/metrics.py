@@ -349,15 +349,7 @@ def _live_gauges() -> Iterable[GaugeMetricFamily]:
     # Imported here: health imports this module for the Redis client.
     from jengu import health
 
-    depth = GaugeMetricFamily("jengu_queue_depth", "Messages waiting", labels=["queue"])
-    age = GaugeMetricFamily(
-        "jengu_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
-    )
-    for queue in health.queue_stats():
-        depth.add_metric([queue.name], queue.depth)
-        age.add_metric([queue.name], queue.oldest_age_seconds or 0.0)
-    yield depth
-    yield age
+    yield from _queue_gauges(health.queue_stats())
     workers = GaugeMetricFamily("jengu_workers_alive", "Worker processes with a fresh heartbeat")
     workers.add_metric([], len(health.workers_alive()))
     yield workers
@@ -370,6 +362,49 @@ def _live_gauges() -> Iterable[GaugeMetricFamily]:
     dead = GaugeMetricFamily("jengu_dead_letters_pending", "Dead letters awaiting review")
     dead.add_metric([], health.dead_letters_pending())
     yield dead
+    if settings.DATABASE_REPLICAS:
+        yield from _replica_gauges(health.replica_monitor.states())
+
+
+def _queue_gauges(queues: list) -> Iterable[GaugeMetricFamily]:
+    """Per queue, in either broker: ready, delayed, the broker's dead letters, and the
+    oldest ready message's age where the broker can tell (Redis; 0 when empty)."""
+    families = {
+        "depth": GaugeMetricFamily("jengu_queue_depth", "Messages ready", labels=["queue"]),
+        "delayed": GaugeMetricFamily(
+            "jengu_queue_delayed", "Messages in the delay queue", labels=["queue"]
+        ),
+        "dead": GaugeMetricFamily(
+            "jengu_queue_broker_dead",
+            "Messages in the broker's dead-letter queue",
+            labels=["queue"],
+        ),
+    }
+    age = GaugeMetricFamily(
+        "jengu_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
+    )
+    for queue in queues:
+        for attribute, family in families.items():
+            family.add_metric([queue.name], getattr(queue, attribute))
+        if queue.oldest_age_seconds is not None or queue.depth == 0:
+            age.add_metric([queue.name], queue.oldest_age_seconds or 0.0)
+    yield from families.values()
+    yield age
+
+
+def _replica_gauges(states: list) -> Iterable[GaugeMetricFamily]:
+    healthy = GaugeMetricFamily(
+        "jengu_replica_healthy", "1 while a read replica takes reads", labels=["replica"]
+    )
+    lag = GaugeMetricFamily(
+        "jengu_replica_lag_seconds", "Seconds a replica is behind the primary", labels=["replica"]
+    )
+    for state in states:
+        healthy.add_metric([state.alias], 1 if state.healthy else 0)
+        if state.lag_seconds is not None:
+            lag.add_metric([state.alias], state.lag_seconds)
+    yield healthy
+    yield lag
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:

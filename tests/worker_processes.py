@@ -48,6 +48,7 @@ def process_env(env: dict[str, str]) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "jengu.settings.test",
         "DATABASE_URL": suite_database_url(),
         "REDIS_URL": settings.REDIS_URL,
+        "BROKER_URL": settings.BROKER_URL,
         **FAST_RECOVERY_ENV,
         **env,
     }

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the database: decides where this request's reads go.
+    "jengu.db_router.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,14 +153,18 @@ def configure_services(database_url: str, redis_url: str) -> dict:
 
     Returned as a dict so each environment module can apply it with
     `globals().update(...)` once it has decided where the URLs come from.
+    The broker is `BROKER_URL` when set, else the same Redis.
     """
-    database = env.db_url_config(database_url)
-    database["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    database["CONN_HEALTH_CHECKS"] = True
     redis_base = redis_url.rstrip("/")
+    broker_url = env.str("BROKER_URL", default="") or redis_base
+    replica_urls = env.list("DATABASE_REPLICA_URLS", default=[])
+    databases = database_settings(database_url, replica_urls)
     return {
-        "DATABASES": {"default": database},
+        "DATABASES": databases,
+        "DATABASE_REPLICAS": [alias for alias in databases if alias != "default"],
+        "DATABASE_ROUTERS": ["jengu.db_router.ReplicaRouter"],
         "REDIS_URL": redis_base,
+        "BROKER_URL": broker_url,
         "CACHES": {
             "default": {
                 "BACKEND": "django_redis.cache.RedisCache",
@@ -166,38 +172,103 @@ def configure_services(database_url: str, redis_url: str) -> dict:
                 "KEY_PREFIX": "jengu-cache",
             }
         },
-        "DRAMATIQ_BROKER": {
-            "BROKER": "dramatiq.brokers.redis.RedisBroker",
-            "OPTIONS": {
-                "url": redis_base,
-                # A silent worker's unacked messages come back after this many ms
-                # (with the library's default chance of maintenance they stay for minutes).
-                "heartbeat_timeout": env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=30000),
-                "maintenance_chance": env.int("DRAMATIQ_MAINTENANCE_CHANCE", default=10000),
-            },
-            # Before-hooks run in this order, after-hooks in reverse. The bus
-            # middleware sit before EventRetries so that their after-hooks see
-            # its retry-or-fail decision; see jengu/bus/middleware.
-            "MIDDLEWARE": [
-                "django_dramatiq.middleware.DbConnectionsMiddleware",
-                "dramatiq.middleware.AgeLimit",
-                "dramatiq.middleware.TimeLimit",
-                "dramatiq.middleware.Callbacks",
-                "dramatiq.middleware.Pipelines",
-                # Before EventRetries too: counts final failures apart from retries.
-                "jengu.workers.EventMetrics",
-                "jengu.bus.middleware.EnvelopeContext",
-                "jengu.bus.middleware.Deduplication",
-                "jengu.bus.middleware.EventLog",
-                "jengu.bus.middleware.DeadLetters",
-                "jengu.bus.middleware.EventRetries",
-                "dramatiq.middleware.CurrentMessage",
-                "jengu.workers.WorkerHeartbeat",
-                "jengu.workers.UrlconfPreload",
-            ],
-        },
+        "DRAMATIQ_BROKER": broker_settings(broker_url),
         "DRAMATIQ_CRONTAB": {"REDIS_URL": redis_base},
     }
+
+
+def database_settings(database_url: str, replica_urls: list[str]) -> dict:
+    """`default` (the primary) and `replica_1`, `replica_2`, … for read replicas.
+
+    Replicas are test mirrors of the primary: the test runner never creates or
+    flushes a database on them (they are read-only).
+    """
+    databases = {"default": _database(database_url)}
+    for number, url in enumerate(replica_urls, start=1):
+        replica = _database(url)
+        # A replica that is down must cost a request seconds, not minutes.
+        replica.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+        )
+        replica["TEST"] = {"MIRROR": "default"}
+        databases[f"replica_{number}"] = replica
+    return databases
+
+
+def _database(url: str) -> dict:
+    database = env.db_url_config(url)
+    database["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    return database
+
+
+_BROKER_MIDDLEWARE = [
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Pipelines",
+    # Before EventRetries too: counts final failures apart from retries.
+    "jengu.workers.EventMetrics",
+    "jengu.bus.middleware.EnvelopeContext",
+    "jengu.bus.middleware.Deduplication",
+    "jengu.bus.middleware.EventLog",
+    "jengu.bus.middleware.DeadLetters",
+    "jengu.bus.middleware.EventRetries",
+    "dramatiq.middleware.CurrentMessage",
+    "jengu.workers.WorkerHeartbeat",
+    "jengu.workers.UrlconfPreload",
+]
+
+
+def broker_settings(broker_url: str) -> dict:
+    """`DRAMATIQ_BROKER` for a `redis://` or `amqp://` URL (docs/scaling.md, "Brokers")."""
+    scheme = broker_url.partition("://")[0]
+    if scheme in ("redis", "rediss", "unix"):
+        broker = "dramatiq.brokers.redis.RedisBroker"
+        options = {
+            "url": broker_url,
+            # A silent worker's unacked messages come back after this many ms
+            # (with the library's default chance of maintenance they stay for minutes).
+            "heartbeat_timeout": env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=30000),
+            "maintenance_chance": env.int("DRAMATIQ_MAINTENANCE_CHANCE", default=10000),
+        }
+    elif scheme in ("amqp", "amqps"):
+        broker = "jengu.bus.brokers.RabbitmqBroker"
+        queue_type = env.str("BROKER_QUEUE_TYPE", default="classic")
+        if queue_type not in ("classic", "quorum"):
+            raise ImproperlyConfigured(
+                f"BROKER_QUEUE_TYPE must be classic or quorum, not {queue_type}"
+            )
+        options = {
+            "url": broker_url,
+            # Longer delays hop through the delay queue in steps of at most this, so
+            # no delivery stays unacked up to RabbitMQ's consumer_timeout (30 min).
+            "max_delay_ms": env.int("BROKER_MAX_DELAY_SECONDS", default=600) * 1000,
+            # `quorum` replicates each queue across a RabbitMQ cluster's nodes.
+            "queue_type": queue_type,
+        }
+    else:
+        raise ImproperlyConfigured(
+            f"BROKER_URL must start with redis:// or amqp:// (got {scheme or 'no scheme'}://)"
+        )
+    # Before-hooks run in this order, after-hooks in reverse. The bus middleware sit
+    # before EventRetries so that their after-hooks see its retry-or-fail decision;
+    # see jengu/bus/middleware.
+    return {"BROKER": broker, "OPTIONS": options, "MIDDLEWARE": list(_BROKER_MIDDLEWARE)}
+
+
+# Read replicas (docs/scaling.md, "Read replicas"). A replica further behind the primary
+# than this is skipped; its health is measured at most this often per process; a browser
+# that wrote reads from the primary for this long (at least the allowed lag).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=15)
+if DATABASE_REPLICA_PIN_SECONDS < DATABASE_REPLICA_MAX_LAG_SECONDS:
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_PIN_SECONDS must be at least DATABASE_REPLICA_MAX_LAG_SECONDS: "
+        "a user who just wrote would otherwise read a replica that has not seen it"
+    )
 
 
 # Event bus (README, "The event pipeline"). A running event's Redis claim lapses this many
@@ -386,6 +457,8 @@ LOGGING = {
         "apscheduler": {"level": "WARNING"},
         # django-axes logs every sign-in at INFO; lockouts come at WARNING.
         "axes": {"level": "WARNING"},
+        # RabbitMQ's client logs every connection's opening and closing at INFO.
+        "pika": {"level": "WARNING"},
     },
 }
 

@@ -6,6 +6,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+import psutil
+
 
 def percentile(samples: list[float], pct: float) -> float:
     ordered = sorted(samples)
@@ -47,3 +49,16 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         print(line(row))
     print()
+
+
+def server_cpu_seconds(process: psutil.Process) -> float:
+    """A server's CPU time: itself, its live children and the children it reaped."""
+    times = process.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in process.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += child_times.user + child_times.system
+    return total

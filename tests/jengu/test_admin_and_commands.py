@@ -16,8 +16,7 @@ from jengu.bus.envelope import Envelope
 from jengu.events.models import DeadLetter, Event
 from jengu.events.timeparse import parse_duration, parse_since
 from jengu.redis_helpers import get_redis
-
-from .conftest import drain
+from tests.brokers import drain
 
 
 def make_dead_letters(count: int, key: str) -> list[DeadLetter]:

@@ -13,8 +13,7 @@ from jengu.bus.registry import actor_for
 from jengu.events.models import Event
 from jengu.events.selectors import trace_flat, trace_tree
 from jengu.redis_helpers import get_redis
-
-from .conftest import drain
+from tests.brokers import drain
 
 
 def queued(broker, queue: str = "track") -> int:

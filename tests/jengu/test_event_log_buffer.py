@@ -19,8 +19,7 @@ from jengu.events.log_writer import events_write
 from jengu.events.models import Event
 from jengu.events.selectors import trace_flat
 from jengu.events.services import event_outcome_row, event_started_row
-
-from .conftest import drain
+from tests.brokers import drain
 
 HOUR = 3600.0
 pytestmark = pytest.mark.django_db(transaction=True)

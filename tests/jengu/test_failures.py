@@ -1,4 +1,4 @@
-"""Retries, dead letters and requeue, with real workers on the Redis broker."""
+"""Retries, dead letters and requeue, with real workers on each broker."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from jengu.bus import emit
 from jengu.events.models import DeadLetter, Event
 from jengu.metrics import TOTALS_KEY, redis_client
 from jengu.redis_helpers import get_redis
+from tests.brokers import both_brokers, drain
 
-from .conftest import drain
-
+pytestmark = both_brokers
 FAST = {"min_backoff": 40, "max_backoff": 200}
 
 

@@ -17,11 +17,13 @@ from jengu.bus import emit
 from jengu.bus.envelope import Envelope
 from jengu.events.models import Event
 from jengu.redis_helpers import get_redis
+from tests.brokers import both_brokers, drain
 from tests.waiting import wait_for
 from tests.worker_processes import worker_processes
 
 from .actors import EFFECTS_TABLE
-from .conftest import drain
+
+pytestmark = both_brokers
 
 
 def test_the_same_message_delivered_many_times_concurrently_runs_once(

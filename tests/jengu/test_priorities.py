@@ -9,6 +9,7 @@ import pytest
 from jengu.bus import emit
 from jengu.bus.registry import actor_for
 from jengu.redis_helpers import get_redis
+from tests.brokers import both_brokers, drain
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,6 +23,7 @@ def test_scheduler_ticks_then_later_stages_have_higher_priority() -> None:
     assert priorities == sorted(priorities) and len(set(priorities)) == len(priorities)
 
 
+@both_brokers
 def test_a_waiting_send_runs_before_compose_work_that_arrived_first(broker, key) -> None:
     worker = dramatiq.Worker(broker, worker_timeout=20, worker_threads=1)
     worker.start()
@@ -36,9 +38,7 @@ def test_a_waiting_send_runs_before_compose_work_that_arrived_first(broker, key)
         emit("TestDownstream", {"key": key})
         wait_for(lambda: waiting() == 2, 5, "the send to be fetched", 0.005)
         assert redis.llen(key) == 0, "the first compose ended before both were waiting"
-        broker.join("compose", timeout=10000)
-        broker.join("send", timeout=10000)
-        worker.join()
+        drain(broker, worker)
     finally:
         worker.stop()
         redis.delete(f"{key}:started")

@@ -66,3 +66,23 @@ def test_dev_settings_without_urls_or_embedded_services_say_what_to_do(tmp_path)
     )
     assert result.returncode != 0
     assert "DATABASE_URL is unset and no embedded services are running" in result.stderr
+
+
+def test_replica_pinning_shorter_than_the_allowed_lag_is_refused():
+    result = manage(
+        "check", DATABASE_REPLICA_MAX_LAG_SECONDS="30", DATABASE_REPLICA_PIN_SECONDS="10"
+    )
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_PIN_SECONDS must be at least" in result.stderr
+
+
+def test_production_settings_with_rabbitmq_and_replicas_pass_check_deploy():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        BROKER_URL="amqp://jengu:secret@rabbitmq.internal:5672/jengu",
+        DATABASE_REPLICA_URLS="postgres://jengu@replica-a/jengu,postgres://jengu@replica-b/jengu",
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""Sending through real Dramatiq workers on the Redis broker, into a loopback SMTP sink."""
+"""Sending through real Dramatiq workers on each broker, into a loopback SMTP sink."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from jengu.bus import emit
 from jengu.redis_helpers import get_redis
 from outreach.models import EmailMessage
 from outreach.sending.sweeper import stuck_work_sweep
-from tests.jengu.conftest import drain
+from tests.brokers import both_brokers, drain
 from tests.outreach.sending_fixtures import (
     make_campaign,
     make_enrollment,
@@ -59,6 +59,7 @@ def per_recipient(sink) -> Counter:
     return Counter(m.rcpt_tos[0] for m in sink.messages)
 
 
+@both_brokers
 def test_a_full_campaign_reaches_the_sink_step_by_step_with_headers(
     smtp_sink, start_worker, broker
 ):
@@ -90,6 +91,7 @@ def test_a_full_campaign_reaches_the_sink_step_by_step_with_headers(
     assert set(EmailMessage.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
+@both_brokers
 def test_the_same_send_delivered_ten_times_at_once_sends_one_email(smtp_sink, start_worker, broker):
     message = queue_message(make_enrollment(make_campaign([make_inbox(smtp_sink)])))
     worker = start_worker(queues={"send", "track"}, threads=10)
@@ -123,6 +125,7 @@ def test_emails_sharing_a_paced_inbox_each_get_a_new_nudge_until_they_go(
     assert set(EmailMessage.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
+@both_brokers
 def test_redis_flushed_mid_run_the_sweeper_re_emits_and_each_email_goes_once(
     smtp_sink, start_worker, broker, settings
 ):
@@ -133,14 +136,13 @@ def test_redis_flushed_mid_run_the_sweeper_re_emits_and_each_email_goes_once(
     # Given the batch ran and compose queued every e-mail, and some went out
     composer = start_worker(queues={"scheduled", "compose"})
     emit("SendEmailBatch", {})
-    for queue in ("scheduled", "compose"):
-        broker.join(queue, timeout=30000)
-    composer.join()
+    drain(broker, composer, queues=["scheduled", "compose"])
     assert EmailMessage.objects.filter(status=Status.QUEUED).count() == 30
     sender = start_worker(queues={"send", "track"}, threads=2)
     wait_for(lambda: smtp_sink.count() >= 5, 30, "the first e-mails")
-    # When Redis loses everything: queues, locks, counters, claims
+    # When Redis and the broker lose everything: queues, locks, counters, claims
     get_redis().flushdb()
+    broker.flush_all()
     drain(broker, sender)
     assert smtp_sink.count() < 30
     # Then the sweeper finds what is still queued and every e-mail goes out once
@@ -174,6 +176,7 @@ def worker_process(tmp_path: Path, transactional_db) -> Iterator[Callable[[], su
 
 
 @pytest.mark.slow
+@both_brokers
 def test_a_worker_sigkilled_mid_batch_then_restarted_sends_each_email_once(
     smtp_sink, broker, worker_process, settings
 ):

@@ -1,0 +1,1 @@
+"""Deployment manifests (see render.py)."""
