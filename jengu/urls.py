@@ -11,7 +11,7 @@ urlpatterns = [
     path("health", health_view, name="health"),
     path("metrics", metrics_view, name="metrics"),
     path("", include("outreach.urls")),
-    path("", include("crm.urls")),
+    path("", include("outreach.dashboard.urls")),
 ]
 
 handler400 = "jengu.error_views.bad_request"

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "crm",
     "enrichment",
     "outreach",
+    "outreach.dashboard",
     "axes",
     # Last: its post_migrate hook syncs roles once every app's permissions exist.
     "jengu.access",

@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.dashboard.access import dashboard_view
 from jengu import alerts, health
+from outreach.dashboard.access import dashboard_view
 
 
 def _trace_id(value: str) -> uuid.UUID:
