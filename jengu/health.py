@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
 
 from jengu.metrics import redis_client
 from jengu.redis_helpers import all_breakers
@@ -221,20 +220,3 @@ def _queue_json(queue: QueueStat) -> dict:
     if data["oldest_age_seconds"] is not None:
         data["oldest_age_seconds"] = round(data["oldest_age_seconds"], 1)
     return data
-
-
-def health_view(request: HttpRequest) -> JsonResponse:
-    report = health_report()
-    if report["status"] == UNHEALTHY:
-        from jengu.alerts import alert
-
-        alert("health_unhealthy", "Jengu health is unhealthy", **_failing(report))
-    return JsonResponse(report, status=503 if report["status"] == UNHEALTHY else 200)
-
-
-def _failing(report: dict) -> dict:
-    return {
-        name: c.get("error", c["status"])
-        for name, c in report["components"].items()
-        if c["status"] != HEALTHY
-    }

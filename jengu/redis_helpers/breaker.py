@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from jengu.failures import CircuitOpenError
+
 from .client import get_redis, key
 
 logger = logging.getLogger(__name__)
@@ -116,15 +118,6 @@ end
 return out
 """
 )
-
-
-class CircuitOpenError(RuntimeError):
-    """A call was refused because its breaker is open (the provider is resting)."""
-
-    def __init__(self, name: str, retry_after: float | None = None) -> None:
-        self.name = name
-        self.retry_after = retry_after
-        super().__init__(f"circuit {name!r} is open")
 
 
 @dataclass(frozen=True)
@@ -276,7 +269,7 @@ class CircuitBreaker:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    from jengu.bus.errors import TRANSIENT, classify
+    from jengu.failures import TRANSIENT, classify
 
     return classify(exc) == TRANSIENT
 
