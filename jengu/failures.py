@@ -1,9 +1,10 @@
 """Which failures are worth retrying: the bottom of `jengu`, shared by every layer.
 
 The bus retries by it, the Redis helpers' circuit breakers count by it, and every
-app raises its exceptions (re-exported by `jengu.bus`). `classify(exc)` answers "transient", "invalid_data" or "permanent". Only transient
-errors are retried; the others go straight to the dead letters. Extend it with
-`register(SomeError, PERMANENT)` or a callable `(exc) -> classification`.
+app raises its exceptions (re-exported by `jengu.bus`). `classify(exc)` answers
+"transient", "invalid_data" or "permanent". Only transient errors are retried; the
+others go straight to the dead letters. Extend it with `register(SomeError,
+PERMANENT)` or a callable `(exc) -> classification`.
 """
 
 from __future__ import annotations
