@@ -8,7 +8,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from ..envelope import current_processing
+from jengu.bus.envelope import current_processing
 
 logger = logging.getLogger(__name__)
 

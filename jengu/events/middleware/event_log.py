@@ -8,8 +8,9 @@ import dramatiq
 from django.conf import settings
 from dramatiq.middleware import Middleware
 
-from ..envelope import current_processing
-from ..in_flight import InFlight
+from jengu.bus.envelope import current_processing
+from jengu.bus.in_flight import InFlight
+
 from ..log_buffer import EventLogBuffer
 
 
