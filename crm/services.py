@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -12,6 +12,7 @@ from django.utils import timezone
 from crm.models import Campaign, Enrollment, Prospect, Stage, StageChange
 from crm.upsert import UPSERT_FIELDS, RowError, natural_key, prospect_row_clean, prospects_upsert
 from jengu.apikeys.webhooks import webhooks_publish
+from jengu.bus import emit
 from jengu.sql import execute, fetch_row
 
 TERMINAL_STAGES = frozenset({Stage.UNSUBSCRIBED, Stage.BOUNCED})
@@ -129,6 +130,34 @@ def prospects_mark_lost(*, prospects: Iterable[Prospect], changed_by: str) -> in
             prospect_change_stage(prospect=prospect, to_stage=Stage.LOST, changed_by=changed_by)
             moved += 1
     return moved
+
+
+# Stages a prospect can be enriched from (again): the funnel lets each move to enriching.
+ENRICHABLE_STAGES = frozenset(
+    {Stage.NEW, Stage.ENRICHING, Stage.ENRICHED, Stage.READY, Stage.INVALID}
+)
+
+
+@dataclass
+class EnqueueResult:
+    queued: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def prospects_enqueue_enrichment(*, prospects: Iterable[Prospect]) -> EnqueueResult:
+    """Emit `EnrichProspect` for each prospect whose stage still allows enrichment.
+
+    Enrichment's actor does the work; asking for it is an event, so the admin, the
+    API and the import command ask from here without importing enrichment.
+    """
+    result = EnqueueResult()
+    for prospect in prospects:
+        if prospect.stage not in ENRICHABLE_STAGES:
+            result.skipped[prospect.pk] = f"stage is {prospect.stage}"
+            continue
+        emit("EnrichProspect", {"prospect_id": prospect.pk})
+        result.queued.append(prospect.pk)
+    return result
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from crm.api import campaigns_router, inboxes_router, metrics_router, prospects_router
+from crm.api.campaigns import router as campaigns_router
+from crm.api.prospects import router as prospects_router
 from crm.errors import InvalidInput
 from crm.services import InvalidStageTransition
 from crm.upsert import RowError
@@ -18,7 +19,10 @@ from jengu.api_common import unprocessable
 from jengu.apikeys.auth import ApiKeyAuth, ApiKeyRateThrottle
 from jengu.apikeys.scopes import CAMPAIGNS_WRITE, PROSPECTS_WRITE, SEND
 from jengu.events.api import dead_letters_router, traces_router
-from outreach.api import messages_router
+from outreach.api.inboxes import router as inboxes_router
+from outreach.api.messages import messages_router
+from outreach.api.metrics import router as metrics_router
+from outreach.api.stats import router as campaign_stats_router
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +113,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 # and activating are `send` (crm/api/campaigns.py); routers without one are read-only.
 api.add_router("/prospects", prospects_router, tags=["prospects"], auth=ApiKeyAuth(PROSPECTS_WRITE))
 api.add_router("/campaigns", campaigns_router, tags=["campaigns"], auth=ApiKeyAuth(CAMPAIGNS_WRITE))
+api.add_router("/campaigns", campaign_stats_router, tags=["campaigns"])
 api.add_router("/inboxes", inboxes_router, tags=["inboxes"], auth=ApiKeyAuth(CAMPAIGNS_WRITE))
 api.add_router("/messages", messages_router, tags=["messages"])
 api.add_router("/metrics", metrics_router, tags=["metrics"])

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
 
-from crm.api.schemas import InboxIn, InboxOut, InboxPage, InboxPatch
 from crm.inbox_services import inbox_create, inbox_update
 from crm.models import Inbox
 from jengu.api_common import DbId, PageQuery, keyset_page
+from outreach.api.schemas import InboxIn, InboxOut, InboxPage, InboxPatch
 
 router = Router()
 

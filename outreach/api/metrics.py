@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from crm.selectors import overview_summary
+from outreach.selectors import overview_summary
 
 router = Router()
 

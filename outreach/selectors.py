@@ -1,4 +1,4 @@
-"""Read-only queries over CRM records."""
+"""Read-only numbers over campaigns and their messages: the API's stats and summary."""
 
 from datetime import timedelta
 from typing import Any
