@@ -133,6 +133,8 @@ def breaker_states() -> list[BreakerState]:
 
 def dead_letters_pending(*, limit: int | None = None) -> int:
     """Dead letters awaiting review; with `limit`, counting stops there (cheap)."""
+    # Imported when called: the workers' middleware imports this module while Django
+    # is still loading apps, before models may load.
     from jengu.events.models import DeadLetter
 
     pending = DeadLetter.objects.filter(status=DeadLetter.Status.PENDING)

@@ -15,7 +15,8 @@ from ..log_buffer import EventLogBuffer
 
 
 def _write(rows: Any) -> None:
-    # Imported here: the events app's models import the bus (not the reverse at load time).
+    # Imported when used, here and in the hooks: Dramatiq builds its middleware while
+    # Django is still loading apps (django_dramatiq's AppConfig), before models may load.
     from jengu.events.log_writer import events_write
 
     events_write(rows=rows)
