@@ -13,6 +13,7 @@ from crm.models import Campaign, Enrollment, Prospect, Stage, StageChange
 from crm.upsert import UPSERT_FIELDS, RowError, natural_key, prospect_row_clean, prospects_upsert
 from jengu.apikeys.webhooks import webhooks_publish
 from jengu.bus import emit
+from jengu.errors import StateConflict
 from jengu.sql import execute, fetch_row
 
 TERMINAL_STAGES = frozenset({Stage.UNSUBSCRIBED, Stage.BOUNCED})
@@ -41,8 +42,9 @@ for _stage, _targets in list(ALLOWED_TRANSITIONS.items()):
         ALLOWED_TRANSITIONS[_stage] = _targets | {Stage.LOST, Stage.UNSUBSCRIBED, Stage.BOUNCED}
 
 
-class InvalidStageTransition(ValueError):
-    pass
+class InvalidStageTransition(StateConflict):
+    def api_detail(self) -> str:
+        return f"stage change refused: {self}"
 
 
 def stage_transition_allowed(*, from_stage: str, to_stage: str) -> bool:

@@ -24,6 +24,11 @@ class SummaryOut(Schema):
     pending_approval: int
 
 
-@router.get("/summary", response=SummaryOut, summary="Headline numbers")
+@router.get(
+    "/summary",
+    response=SummaryOut,
+    summary="Headline numbers",
+    operation_id="crm_api_metrics_summary",
+)
 def summary(request: HttpRequest) -> dict:
     return overview_summary()

@@ -18,6 +18,11 @@ from outreach.selectors import campaign_stats
 router = Router()
 
 
-@router.get("/{campaign_id}/stats", response=CampaignStatsOut, summary="A campaign's numbers")
+@router.get(
+    "/{campaign_id}/stats",
+    response=CampaignStatsOut,
+    summary="A campaign's numbers",
+    operation_id="crm_api_campaigns_stats",
+)
 def stats(request: HttpRequest, campaign_id: Path[DbId]) -> dict:
     return campaign_stats(campaign=get_object_or_404(Campaign, pk=campaign_id))
