@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm.models import Campaign, Enrollment, Prospect, Stage, StageChange
+from crm.models import Campaign, Prospect, Stage, StageChange
 from crm.upsert import UPSERT_FIELDS, RowError, natural_key, prospect_row_clean, prospects_upsert
 from jengu.apikeys.webhooks import webhooks_publish
 from jengu.bus import emit
@@ -160,45 +160,6 @@ def prospects_enqueue_enrichment(*, prospects: Iterable[Prospect]) -> EnqueueRes
         emit("EnrichProspect", {"prospect_id": prospect.pk})
         result.queued.append(prospect.pk)
     return result
-
-
-@dataclass(frozen=True)
-class EnrollResult:
-    prospect_id: int
-    status: str  # "enrolled" | "already_enrolled" | "not_found" | "not_eligible"
-    reason: str = ""
-
-
-NOT_ENROLLABLE_STAGES = frozenset(
-    {Stage.UNSUBSCRIBED, Stage.BOUNCED, Stage.INVALID, Stage.LOST, Stage.WON}
-)
-
-
-def campaign_enroll(*, campaign: Campaign, prospect_ids: Iterable[int]) -> list[EnrollResult]:
-    """Enroll prospects in a campaign; one result per requested id, in order."""
-    ids = list(dict.fromkeys(prospect_ids))
-    prospects = Prospect.objects.in_bulk(ids)
-    already = set(
-        Enrollment.objects.filter(campaign=campaign, prospect_id__in=ids).values_list(
-            "prospect_id", flat=True
-        )
-    )
-    results: list[EnrollResult] = []
-    to_create: list[Enrollment] = []
-    now = timezone.now()
-    for prospect_id in ids:
-        prospect = prospects.get(prospect_id)
-        if prospect is None:
-            results.append(EnrollResult(prospect_id, "not_found", "no such prospect"))
-        elif prospect_id in already:
-            results.append(EnrollResult(prospect_id, "already_enrolled"))
-        elif prospect.stage in NOT_ENROLLABLE_STAGES:
-            results.append(EnrollResult(prospect_id, "not_eligible", f"stage is {prospect.stage}"))
-        else:
-            to_create.append(Enrollment(prospect=prospect, campaign=campaign, next_send_at=now))
-            results.append(EnrollResult(prospect_id, "enrolled"))
-    Enrollment.objects.bulk_create(to_create, ignore_conflicts=True)
-    return results
 
 
 def campaign_set_status(*, campaign: Campaign, status: str) -> Campaign:

@@ -20,8 +20,8 @@ from crm.api.schemas import (
     EnrollOut,
 )
 from crm.campaign_services import campaign_create, campaign_update
+from crm.enrollments import campaign_enroll
 from crm.models import Campaign
-from crm.services import campaign_enroll
 from jengu.api_common import DbId, PageQuery, keyset_page
 from jengu.apikeys.auth import ApiKeyAuth, scope_require
 from jengu.apikeys.scopes import SEND

@@ -13,8 +13,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from crm.enrollments import campaign_enroll
 from crm.models import Campaign, Enrollment, Prospect, StageChange
-from crm.services import campaign_enroll, prospects_mark_lost
+from crm.services import prospects_mark_lost
 from enrichment.admin import ProspectEnrichmentAdminMixin
 from jengu.admin_utils import (
     CachedValuesFilter,
