@@ -124,14 +124,25 @@ def _publish_stage_change(data: dict[str, Any]) -> None:
         webhooks_publish(event=STAGE_WEBHOOK_EVENTS[data["stage"]], data=data)
 
 
+def prospect_move_if_allowed(
+    *, prospect: Prospect, to_stage: str, changed_by: str, reason: str = ""
+) -> bool:
+    """Move the prospect where the funnel allows it from the stage it has; False when
+    it does not (a sent e-mail, a bounce or a reply moves a prospect only forward)."""
+    if not stage_transition_allowed(from_stage=prospect.stage, to_stage=to_stage):
+        return False
+    prospect_change_stage(
+        prospect=prospect, to_stage=to_stage, changed_by=changed_by, reason=reason
+    )
+    return True
+
+
 def prospects_mark_lost(*, prospects: Iterable[Prospect], changed_by: str) -> int:
     """Mark each prospect lost where the funnel allows it; return how many moved."""
-    moved = 0
-    for prospect in prospects:
-        if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.LOST):
-            prospect_change_stage(prospect=prospect, to_stage=Stage.LOST, changed_by=changed_by)
-            moved += 1
-    return moved
+    return sum(
+        prospect_move_if_allowed(prospect=prospect, to_stage=Stage.LOST, changed_by=changed_by)
+        for prospect in prospects
+    )
 
 
 # Stages a prospect can be enriched from (again): the funnel lets each move to enriching.

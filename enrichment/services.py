@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import EmailStatus, Prospect, Stage
-from crm.services import ENRICHABLE_STAGES, prospect_change_stage, stage_transition_allowed
+from crm.services import ENRICHABLE_STAGES, prospect_change_stage, prospect_move_if_allowed
 from enrichment.choice import Choice, choose_address
 from enrichment.emails import EmailFinder, EmailSearch, candidate
 from enrichment.fetch import Fetcher
@@ -216,11 +216,10 @@ def _apply_choice(locked: Prospect, *, changed_by: str) -> Choice:
     locked.enrichment = {**data, "chosen": {"email": choice.email, "status": choice.status,
                                             "reason": choice.reason}}  # fmt: skip
     locked.save(update_fields=["email", "email_status", "enrichment", "updated_at"])
-    if stage_transition_allowed(from_stage=locked.stage, to_stage=choice.stage):
-        reason = f"{choice.email or 'no address'}: {choice.status} ({choice.reason})"
-        prospect_change_stage(
-            prospect=locked, to_stage=choice.stage, changed_by=changed_by, reason=reason
-        )
+    reason = f"{choice.email or 'no address'}: {choice.status} ({choice.reason})"
+    prospect_move_if_allowed(
+        prospect=locked, to_stage=choice.stage, changed_by=changed_by, reason=reason
+    )
     return choice
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm.enrollments import enrollments_stop
 from crm.models import Prospect, Stage
-from crm.services import prospect_change_stage, stage_transition_allowed
+from crm.services import prospect_move_if_allowed, stage_transition_allowed
 from outreach.models import Suppression
 from outreach.suppression import suppression_add
 
@@ -25,16 +25,13 @@ def stage_move(prospect: Prospect, to_stage: str, reason: str) -> str:
         return f"stage kept at {prospect.stage}"
     if not stage_transition_allowed(from_stage=prospect.stage, to_stage=to_stage):
         # A reply from someone we never marked contacted: the e-mail did reach them.
-        if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.CONTACTED):
-            prospect_change_stage(
-                prospect=prospect, to_stage=Stage.CONTACTED, changed_by=CHANGED_BY, reason=reason
-            )
-        if not stage_transition_allowed(from_stage=prospect.stage, to_stage=to_stage):
-            return f"stage kept at {prospect.stage}"
-    prospect_change_stage(
+        prospect_move_if_allowed(
+            prospect=prospect, to_stage=Stage.CONTACTED, changed_by=CHANGED_BY, reason=reason
+        )
+    moved = prospect_move_if_allowed(
         prospect=prospect, to_stage=to_stage, changed_by=CHANGED_BY, reason=reason
     )
-    return f"stage → {to_stage}"
+    return f"stage → {to_stage}" if moved else f"stage kept at {prospect.stage}"
 
 
 def address_suppress(address: str, reason: str) -> str:

@@ -16,7 +16,7 @@ from crm.enrollments import (
     enrollments_stop,
 )
 from crm.models import EmailStatus, Inbox, Prospect, Stage
-from crm.services import prospect_change_stage, stage_transition_allowed
+from crm.services import prospect_move_if_allowed
 from jengu.apikeys.webhooks import webhooks_publish
 from jengu.bus import emit
 from jengu.sql import fetch_row
@@ -87,10 +87,9 @@ def message_record_sent(
         return False
     if message.enrollment_id and message.step is not None and not advanced:
         enrollment_mark_sent(enrollment_id=message.enrollment_id, sent_at=sent_at)
-    prospect = message.prospect
-    if prospect and stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.CONTACTED):
-        prospect_change_stage(
-            prospect=prospect,
+    if message.prospect:
+        prospect_move_if_allowed(
+            prospect=message.prospect,
             to_stage=Stage.CONTACTED,
             changed_by=SENDER,
             reason="first e-mail sent",
@@ -113,10 +112,9 @@ def message_record_bounce(*, message: EmailMessage, detail: str) -> None:
         value=prospect.email, kind=Suppression.Kind.EMAIL, reason="hard bounce", source="send"
     )
     enrollments_stop(prospect=prospect, reason="hard bounce")
-    if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.BOUNCED):
-        prospect_change_stage(
-            prospect=prospect, to_stage=Stage.BOUNCED, changed_by=SENDER, reason=detail[:500]
-        )
+    prospect_move_if_allowed(
+        prospect=prospect, to_stage=Stage.BOUNCED, changed_by=SENDER, reason=detail[:500]
+    )
     if message.inbox_id:
         Inbox.objects.filter(pk=message.inbox_id).update(bounce_count=F("bounce_count") + 1)
     webhooks_publish(event="email.bounced", data=_webhook_data(message, sent_at=now))
