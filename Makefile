@@ -37,4 +37,4 @@ bench: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) .local .pytest_cache .ruff_cache .import_linter_cache

@@ -15,8 +15,8 @@ from typing import TextIO
 
 from django.db import IntegrityError, transaction
 
+from crm.enrollments import campaign_enroll
 from crm.models import Campaign
-from crm.services import campaign_enroll
 from crm.upsert import RowError, natural_key, prospect_row_clean, prospects_upsert
 
 # Header spellings seen in real lead lists, mapped to our field names.

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.demo_data import CITIES, CONTACTS, NAMES, WORDS
+from crm.enrollments import campaign_enroll
 from crm.models import Campaign, CampaignStep, EmailStatus, Inbox, Prospect
-from crm.services import campaign_enroll
 
 DEMO_CAMPAIGN = "Demo: boutique hotels, spring"
 DEMO_SMTP_PORT = 1025

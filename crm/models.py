@@ -337,7 +337,7 @@ class Enrollment(models.Model):
 class DailyStat(models.Model):
     """One day's rolled-up count of one metric for one campaign/step/variant/inbox.
 
-    Written only by `crm.rollups.daily_stats_rollup` (recomputed from the message
+    Written only by `outreach.dashboard.rollups.daily_stats_rollup` (recomputed from the message
     tables, so it can be rebuilt at any time); read by the dashboard so page views
     never scan the message tables. Plain ids, not foreign keys: history outlives
     a deleted inbox or campaign.

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm.models import Campaign, Enrollment, Prospect, Stage, StageChange
+from crm.models import Campaign, Prospect, Stage, StageChange
 from crm.upsert import UPSERT_FIELDS, RowError, natural_key, prospect_row_clean, prospects_upsert
 from jengu.apikeys.webhooks import webhooks_publish
+from jengu.bus import emit
+from jengu.errors import StateConflict
 from jengu.sql import execute, fetch_row
 
 TERMINAL_STAGES = frozenset({Stage.UNSUBSCRIBED, Stage.BOUNCED})
@@ -40,8 +42,9 @@ for _stage, _targets in list(ALLOWED_TRANSITIONS.items()):
         ALLOWED_TRANSITIONS[_stage] = _targets | {Stage.LOST, Stage.UNSUBSCRIBED, Stage.BOUNCED}
 
 
-class InvalidStageTransition(ValueError):
-    pass
+class InvalidStageTransition(StateConflict):
+    def api_detail(self) -> str:
+        return f"stage change refused: {self}"
 
 
 def stage_transition_allowed(*, from_stage: str, to_stage: str) -> bool:
@@ -121,53 +124,53 @@ def _publish_stage_change(data: dict[str, Any]) -> None:
         webhooks_publish(event=STAGE_WEBHOOK_EVENTS[data["stage"]], data=data)
 
 
+def prospect_move_if_allowed(
+    *, prospect: Prospect, to_stage: str, changed_by: str, reason: str = ""
+) -> bool:
+    """Move the prospect where the funnel allows it from the stage it has; False when
+    it does not (a sent e-mail, a bounce or a reply moves a prospect only forward)."""
+    if not stage_transition_allowed(from_stage=prospect.stage, to_stage=to_stage):
+        return False
+    prospect_change_stage(
+        prospect=prospect, to_stage=to_stage, changed_by=changed_by, reason=reason
+    )
+    return True
+
+
 def prospects_mark_lost(*, prospects: Iterable[Prospect], changed_by: str) -> int:
     """Mark each prospect lost where the funnel allows it; return how many moved."""
-    moved = 0
-    for prospect in prospects:
-        if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.LOST):
-            prospect_change_stage(prospect=prospect, to_stage=Stage.LOST, changed_by=changed_by)
-            moved += 1
-    return moved
+    return sum(
+        prospect_move_if_allowed(prospect=prospect, to_stage=Stage.LOST, changed_by=changed_by)
+        for prospect in prospects
+    )
 
 
-@dataclass(frozen=True)
-class EnrollResult:
-    prospect_id: int
-    status: str  # "enrolled" | "already_enrolled" | "not_found" | "not_eligible"
-    reason: str = ""
-
-
-NOT_ENROLLABLE_STAGES = frozenset(
-    {Stage.UNSUBSCRIBED, Stage.BOUNCED, Stage.INVALID, Stage.LOST, Stage.WON}
+# Stages a prospect can be enriched from (again): the funnel lets each move to enriching.
+ENRICHABLE_STAGES = frozenset(
+    {Stage.NEW, Stage.ENRICHING, Stage.ENRICHED, Stage.READY, Stage.INVALID}
 )
 
 
-def campaign_enroll(*, campaign: Campaign, prospect_ids: Iterable[int]) -> list[EnrollResult]:
-    """Enroll prospects in a campaign; one result per requested id, in order."""
-    ids = list(dict.fromkeys(prospect_ids))
-    prospects = Prospect.objects.in_bulk(ids)
-    already = set(
-        Enrollment.objects.filter(campaign=campaign, prospect_id__in=ids).values_list(
-            "prospect_id", flat=True
-        )
-    )
-    results: list[EnrollResult] = []
-    to_create: list[Enrollment] = []
-    now = timezone.now()
-    for prospect_id in ids:
-        prospect = prospects.get(prospect_id)
-        if prospect is None:
-            results.append(EnrollResult(prospect_id, "not_found", "no such prospect"))
-        elif prospect_id in already:
-            results.append(EnrollResult(prospect_id, "already_enrolled"))
-        elif prospect.stage in NOT_ENROLLABLE_STAGES:
-            results.append(EnrollResult(prospect_id, "not_eligible", f"stage is {prospect.stage}"))
-        else:
-            to_create.append(Enrollment(prospect=prospect, campaign=campaign, next_send_at=now))
-            results.append(EnrollResult(prospect_id, "enrolled"))
-    Enrollment.objects.bulk_create(to_create, ignore_conflicts=True)
-    return results
+@dataclass
+class EnqueueResult:
+    queued: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def prospects_enqueue_enrichment(*, prospects: Iterable[Prospect]) -> EnqueueResult:
+    """Emit `EnrichProspect` for each prospect whose stage still allows enrichment.
+
+    Enrichment's actor does the work; asking for it is an event, so the admin, the
+    API and the import command ask from here without importing enrichment.
+    """
+    result = EnqueueResult()
+    for prospect in prospects:
+        if prospect.stage not in ENRICHABLE_STAGES:
+            result.skipped[prospect.pk] = f"stage is {prospect.stage}"
+            continue
+        emit("EnrichProspect", {"prospect_id": prospect.pk})
+        result.queued.append(prospect.pk)
+    return result
 
 
 def campaign_set_status(*, campaign: Campaign, status: str) -> Campaign:

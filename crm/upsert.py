@@ -25,6 +25,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import EmailStatus, Prospect
+from jengu.errors import InputError
 
 TEXT_FIELDS = {
     "business_name": 255,
@@ -62,7 +63,7 @@ PLAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(?:/[!-~]*)?")
 EMAIL_STATUSES = frozenset(EmailStatus.values)
 
 
-class RowError(ValueError):
+class RowError(InputError):
     """A row that cannot be imported; the message is the reason shown to the user."""
 
 

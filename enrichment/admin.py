@@ -1,5 +1,6 @@
 """Enrichment in the Prospect admin: the "Enrich selected prospects" action and a
-read-only view of what enrichment found and why (mixed into `crm.admin.ProspectAdmin`).
+read-only view of what enrichment found and why (mixed into the Prospect admin,
+`outreach.dashboard.admin.ProspectAdmin`).
 
 Everything shown comes from scraped websites, so it is escaped (`format_html`).
 """
@@ -13,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from crm.models import Prospect
-from enrichment.services import prospects_enqueue_enrichment
+from crm.services import prospects_enqueue_enrichment
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple]) -> SafeString:

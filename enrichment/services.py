@@ -1,6 +1,7 @@
-"""Enrichment writes: enrich a prospect, validate an address, queue enrichment.
+"""Enrichment writes: enrich a prospect, validate an address.
 
-Admin actions, the API, the management command and the actors call these.
+The actors and the management command call these; asking for enrichment
+(`crm.services.prospects_enqueue_enrichment`) is crm's, as it only emits events.
 Everything found is stored in `Prospect.enrichment` with its source, so a user
 can see why Jengu chose an address; stage moves go through `prospect_change_stage`.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import EmailStatus, Prospect, Stage
-from crm.services import prospect_change_stage, stage_transition_allowed
+from crm.services import ENRICHABLE_STAGES, prospect_change_stage, prospect_move_if_allowed
 from enrichment.choice import Choice, choose_address
 from enrichment.emails import EmailFinder, EmailSearch, candidate
 from enrichment.fetch import Fetcher
@@ -35,9 +35,6 @@ from jengu.redis_helpers import ProspectLock
 
 logger = logging.getLogger(__name__)
 
-ENRICHABLE_STAGES = frozenset(
-    {Stage.NEW, Stage.ENRICHING, Stage.ENRICHED, Stage.READY, Stage.INVALID}
-)
 MAX_SKIPS_KEPT = 10
 _FROM_SETTINGS = object()
 
@@ -50,24 +47,6 @@ class EnrichmentResult:
     website: str = ""
     candidates: list[dict] = field(default_factory=list)
     to_validate: list[str] = field(default_factory=list)
-
-
-@dataclass
-class EnqueueResult:
-    queued: list[int] = field(default_factory=list)
-    skipped: dict[int, str] = field(default_factory=dict)
-
-
-def prospects_enqueue_enrichment(*, prospects: Iterable[Prospect]) -> EnqueueResult:
-    """Emit `EnrichProspect` for each prospect whose stage still allows enrichment."""
-    result = EnqueueResult()
-    for prospect in prospects:
-        if prospect.stage not in ENRICHABLE_STAGES:
-            result.skipped[prospect.pk] = f"stage is {prospect.stage}"
-            continue
-        emit("EnrichProspect", {"prospect_id": prospect.pk})
-        result.queued.append(prospect.pk)
-    return result
 
 
 def prospect_enrich(
@@ -237,11 +216,10 @@ def _apply_choice(locked: Prospect, *, changed_by: str) -> Choice:
     locked.enrichment = {**data, "chosen": {"email": choice.email, "status": choice.status,
                                             "reason": choice.reason}}  # fmt: skip
     locked.save(update_fields=["email", "email_status", "enrichment", "updated_at"])
-    if stage_transition_allowed(from_stage=locked.stage, to_stage=choice.stage):
-        reason = f"{choice.email or 'no address'}: {choice.status} ({choice.reason})"
-        prospect_change_stage(
-            prospect=locked, to_stage=choice.stage, changed_by=changed_by, reason=reason
-        )
+    reason = f"{choice.email or 'no address'}: {choice.status} ({choice.reason})"
+    prospect_move_if_allowed(
+        prospect=locked, to_stage=choice.stage, changed_by=changed_by, reason=reason
+    )
     return choice
 
 

@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
 
 from jengu.bus.brokers import broker_kind, queue_depths
 from jengu.db_router import monitor as replica_monitor
@@ -118,6 +117,8 @@ def breaker_states() -> list[BreakerState]:
 
 def dead_letters_pending(*, limit: int | None = None) -> int:
     """Dead letters awaiting review; with `limit`, counting stops there (cheap)."""
+    # Imported when called: the workers' middleware imports this module while Django
+    # is still loading apps, before models may load.
     from jengu.events.models import DeadLetter
 
     pending = DeadLetter.objects.filter(status=DeadLetter.Status.PENDING)
@@ -230,20 +231,3 @@ def _queue_json(queue: QueueStat) -> dict:
     if data["oldest_age_seconds"] is not None:
         data["oldest_age_seconds"] = round(data["oldest_age_seconds"], 1)
     return data
-
-
-def health_view(request: HttpRequest) -> JsonResponse:
-    report = health_report()
-    if report["status"] == UNHEALTHY:
-        from jengu.alerts import alert
-
-        alert("health_unhealthy", "Jengu health is unhealthy", **_failing(report))
-    return JsonResponse(report, status=503 if report["status"] == UNHEALTHY else 200)
-
-
-def _failing(report: dict) -> dict:
-    return {
-        name: c.get("error", c["status"])
-        for name, c in report["components"].items()
-        if c["status"] != HEALTHY
-    }

@@ -11,6 +11,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from jengu.bus.envelope import current_envelope
 from jengu.scrubbing import scrub_event
 
 # Attributes every LogRecord has; anything else was passed with `extra=`.
@@ -20,8 +21,6 @@ TRACE_FIELDS = ("trace_id", "event_id", "event_type")
 
 def current_trace() -> dict[str, str]:
     """The envelope of the event this thread is processing, or {} outside actors."""
-    from jengu.bus import current_envelope
-
     envelope = current_envelope()
     if envelope is None:
         return {}

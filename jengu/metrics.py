@@ -27,8 +27,7 @@ import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -294,13 +293,12 @@ def day_series(days: Iterable[date]) -> dict[date, DaySeries]:
 
 
 class RedisCollector(Collector):
-    """Exports the Redis counters and histograms, plus live gauges, at scrape time."""
+    """Exports the Redis counters and histograms at scrape time."""
 
     def collect(self) -> Iterable:
         client = redis_client()
         yield from _counter_families(client.hgetall(TOTALS_KEY))
         yield from _histogram_families(client.hgetall(HISTOGRAM_KEY))
-        yield from _live_gauges()
 
 
 def _label_names(series: list[dict[str, str]]) -> list[str]:
@@ -343,74 +341,6 @@ def _histogram_families(raw: dict[bytes, bytes]) -> Iterable[HistogramMetricFami
                 [labels.get(n, "") for n in names], cumulative, buckets.get("sum", 0.0)
             )
         yield family
-
-
-def _live_gauges() -> Iterable[GaugeMetricFamily]:
-    # Imported here: health imports this module for the Redis client.
-    from jengu import health
-
-    yield from _queue_gauges(health.queue_stats())
-    workers = GaugeMetricFamily("jengu_workers_alive", "Worker processes with a fresh heartbeat")
-    workers.add_metric([], len(health.workers_alive()))
-    yield workers
-    breakers = GaugeMetricFamily(
-        "jengu_breaker_open", "1 when a circuit breaker is open or half-open", labels=["breaker"]
-    )
-    for breaker in health.breaker_states():
-        breakers.add_metric([breaker.name], 0 if breaker.state == "closed" else 1)
-    yield breakers
-    dead = GaugeMetricFamily("jengu_dead_letters_pending", "Dead letters awaiting review")
-    dead.add_metric([], health.dead_letters_pending())
-    yield dead
-    if settings.DATABASE_REPLICAS:
-        yield from _replica_gauges(health.replica_monitor.states())
-
-
-def _queue_gauges(queues: list) -> Iterable[GaugeMetricFamily]:
-    """Per queue, in either broker: ready, delayed, the broker's dead letters, and the
-    oldest ready message's age where the broker can tell (Redis; 0 when empty)."""
-    families = {
-        "depth": GaugeMetricFamily("jengu_queue_depth", "Messages ready", labels=["queue"]),
-        "delayed": GaugeMetricFamily(
-            "jengu_queue_delayed", "Messages in the delay queue", labels=["queue"]
-        ),
-        "dead": GaugeMetricFamily(
-            "jengu_queue_broker_dead",
-            "Messages in the broker's dead-letter queue",
-            labels=["queue"],
-        ),
-    }
-    age = GaugeMetricFamily(
-        "jengu_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
-    )
-    for queue in queues:
-        for attribute, family in families.items():
-            family.add_metric([queue.name], getattr(queue, attribute))
-        if queue.oldest_age_seconds is not None or queue.depth == 0:
-            age.add_metric([queue.name], queue.oldest_age_seconds or 0.0)
-    yield from families.values()
-    yield age
-
-
-def _replica_gauges(states: list) -> Iterable[GaugeMetricFamily]:
-    healthy = GaugeMetricFamily(
-        "jengu_replica_healthy", "1 while a read replica takes reads", labels=["replica"]
-    )
-    lag = GaugeMetricFamily(
-        "jengu_replica_lag_seconds", "Seconds a replica is behind the primary", labels=["replica"]
-    )
-    for state in states:
-        healthy.add_metric([state.alias], 1 if state.healthy else 0)
-        if state.lag_seconds is not None:
-            lag.add_metric([state.alias], state.lag_seconds)
-    yield healthy
-    yield lag
-
-
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisCollector())
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 class RequestMetricsMiddleware:

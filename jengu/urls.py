@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from jengu.api import api
-from jengu.health import health_view
-from jengu.metrics import metrics_view
+from jengu.monitoring import health_view, metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,7 +10,7 @@ urlpatterns = [
     path("health", health_view, name="health"),
     path("metrics", metrics_view, name="metrics"),
     path("", include("outreach.urls")),
-    path("", include("crm.urls")),
+    path("", include("outreach.dashboard.urls")),
 ]
 
 handler400 = "jengu.error_views.bad_request"

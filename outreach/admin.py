@@ -1,4 +1,5 @@
-"""Operator admin for messages and the suppression list."""
+"""Operator admin for messages and the suppression list (and, by import, the approval
+queue, AI calls, inbound mail and inboxes)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from outreach import approval_admin  # noqa: F401 - registers the approval queue
 from outreach.ai import admin as ai_admin  # noqa: F401 - registers AICall and breakers
 from outreach.models import EmailMessage, Suppression
 from outreach.replies import admin as replies_admin  # noqa: F401 - registers InboundEmailAdmin
+from outreach.sending import admin as sending_admin  # noqa: F401 - registers InboxAdmin
 from outreach.sending.resolve import message_resolve_uncertain
 
 

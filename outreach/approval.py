@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from crm.models import Enrollment
+from crm.enrollments import enrollment_stop
 from jengu.bus import emit
 from outreach.models import EmailMessage
 
@@ -46,13 +46,8 @@ def message_reject(*, message: EmailMessage, by: str, reason: str) -> EmailMessa
     """Never send this message, and stop its sequence (the prospect was judged unfit)."""
     _claim(message=message, status=EmailMessage.Status.REJECTED, by=by, note=reason)
     if message.enrollment_id:
-        Enrollment.objects.filter(
-            pk=message.enrollment_id,
-            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED],
-        ).update(
-            status=Enrollment.Status.STOPPED,
-            stop_reason=f"message rejected by {by}: {reason}"[:255],
-            updated_at=timezone.now(),
+        enrollment_stop(
+            enrollment_id=message.enrollment_id, reason=f"message rejected by {by}: {reason}"
         )
     return message
 

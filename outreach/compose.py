@@ -20,9 +20,15 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from crm.models import Campaign, CampaignStep, EmailStatus, Enrollment, Prospect, Stage
+from crm.enrollments import (
+    STOP_STAGES,
+    enrollment_pin_variant,
+    enrollment_stop,
+    enrollment_stop_for_stage,
+)
+from crm.models import Campaign, CampaignStep, EmailStatus, Enrollment, Prospect
 from jengu.metrics import count
-from jengu.sql import execute, fetch_row, instance_with_related, row_instances, select_list
+from jengu.sql import fetch_row, instance_with_related, row_instances, select_list
 from outreach.ai.base import AIRequest
 from outreach.ai.gateway import ai_providers
 from outreach.ai.template import TemplateError, draft_render
@@ -46,8 +52,6 @@ logger = logging.getLogger(__name__)
 TEMPLATE_ONLY_STRATEGY = "template"
 # A prospect in these stages is never cold-e-mailed again. In the replied ones a
 # conversation exists, so the enrollment ends as "replied" rather than "stopped".
-REPLIED_STAGES = frozenset({Stage.REPLIED, Stage.MEETING, Stage.WON})
-STOP_STAGES = REPLIED_STAGES | {Stage.UNSUBSCRIBED, Stage.BOUNCED, Stage.INVALID, Stage.LOST}
 
 
 # Plain SQL for the statements every compose runs (jengu/sql.py).
@@ -69,9 +73,6 @@ SELECT 1 FROM {CampaignStep._meta.db_table} WHERE campaign_id = %s AND "order" <
 _BY_KEY_SQL = f"""
 SELECT {select_list(EmailMessage, "m")} FROM {EmailMessage._meta.db_table} AS m
 WHERE m.idempotency_key = %s
-"""  # noqa: S608 - table name from the model
-_VARIANT_SQL = f"""
-UPDATE {Enrollment._meta.db_table} SET variant = %s WHERE id = %s AND variant = ''
 """  # noqa: S608 - table name from the model
 
 
@@ -114,12 +115,6 @@ class ComposeResult:
         return self.message is not None and self.message.status == EmailMessage.Status.QUEUED
 
 
-def _stop(enrollment: Enrollment, *, status: str, reason: str) -> None:
-    Enrollment.objects.filter(
-        pk=enrollment.pk, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
-    ).update(status=status, stop_reason=reason[:255], updated_at=timezone.now())
-
-
 def _ineligibility(enrollment: Enrollment) -> str:
     """Why this enrollment may not get an e-mail now ("" when it may); stops it for good."""
     prospect, campaign = enrollment.prospect, enrollment.campaign
@@ -129,9 +124,7 @@ def _ineligibility(enrollment: Enrollment) -> str:
         return f"campaign is {campaign.status}"
     if prospect.stage in STOP_STAGES:
         reason = f"prospect is {prospect.stage}"
-        replied = prospect.stage in REPLIED_STAGES
-        status = Enrollment.Status.REPLIED if replied else Enrollment.Status.STOPPED
-        _stop(enrollment, status=status, reason=reason)
+        enrollment_stop_for_stage(enrollment_id=enrollment.pk, stage=prospect.stage, reason=reason)
         return reason
     if not prospect.email or prospect.email_status == EmailStatus.INVALID:
         reason = "prospect has no valid e-mail address"
@@ -139,7 +132,7 @@ def _ineligibility(enrollment: Enrollment) -> str:
         reason = "address is suppressed"
     else:
         return ""
-    _stop(enrollment, status=Enrollment.Status.STOPPED, reason=reason)
+    enrollment_stop(enrollment_id=enrollment.pk, reason=reason)
     return reason
 
 
@@ -201,7 +194,7 @@ def _write(
                 fallback_reason=written.fallback,
                 hold_reason=hold_reason,
             )
-            execute(_VARIANT_SQL, [variant.name, enrollment.pk])
+            enrollment_pin_variant(enrollment_id=enrollment.pk, variant=variant.name)
     except IntegrityError:
         # Another worker composed the same step first; theirs is the one.
         return ComposeResult("existing", _message_by_key(key))

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, Expression, Q, Value
 from django.db.models.functions import Lower, StrIndex, Substr
 
+from crm.enrollments import enrollments_stop
 from jengu.sql import fetch_row
 from outreach.models import Suppression
 
@@ -52,8 +53,6 @@ def suppressed_exists(email: Expression) -> Exists:
 
 def prospects_suppress(*, prospects: Iterable, reason: str, source: str) -> int:
     """Suppress each prospect's address and stop its active sequences; return how many."""
-    from crm.models import Enrollment
-
     count = 0
     for prospect in prospects:
         if not prospect.email:
@@ -61,8 +60,6 @@ def prospects_suppress(*, prospects: Iterable, reason: str, source: str) -> int:
         suppression_add(
             value=prospect.email, kind=Suppression.Kind.EMAIL, reason=reason, source=source
         )
-        Enrollment.objects.filter(
-            prospect=prospect, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
-        ).update(status=Enrollment.Status.STOPPED, stop_reason=f"suppressed: {reason}"[:255])
+        enrollments_stop(prospect=prospect, reason=f"suppressed: {reason}")
         count += 1
     return count

@@ -9,13 +9,13 @@ from datetime import datetime
 from django.conf import settings
 from dramatiq_crontab import interval
 
+from crm.enrollments import enrollments_resume_after_ooo
 from crm.models import Campaign, Inbox
 from jengu.bus import InvalidDataError, emit, event_actor
 from jengu.metrics import count
 from jengu.sql import fetch_row
 from outreach.compose import ComposeError, message_compose_for, step_of_enrollment
 from outreach.models import EmailMessage, InboundEmail
-from outreach.replies.effects import enrollments_resume_after_ooo
 from outreach.replies.imap import inbox_poll, pollable_inboxes
 from outreach.replies.services import inbound_process
 from outreach.sending.batch import send_batch_run

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from crm.models import Prospect, Stage
-from crm.services import prospect_change_stage, stage_transition_allowed
+from crm.services import prospect_move_if_allowed
 from outreach.models import Suppression
 from outreach.suppression import prospects_suppress, suppression_add
 
@@ -53,11 +53,10 @@ def email_unsubscribe(*, email: str, source: str) -> int:
     prospects = list(Prospect.objects.filter(email__iexact=email))
     prospects_suppress(prospects=prospects, reason="unsubscribed", source=source)
     for prospect in prospects:
-        if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.UNSUBSCRIBED):
-            prospect_change_stage(
-                prospect=prospect,
-                to_stage=Stage.UNSUBSCRIBED,
-                changed_by=f"unsubscribe:{source}",
-                reason="opted out through the unsubscribe link",
-            )
+        prospect_move_if_allowed(
+            prospect=prospect,
+            to_stage=Stage.UNSUBSCRIBED,
+            changed_by=f"unsubscribe:{source}",
+            reason="opted out through the unsubscribe link",
+        )
     return len(prospects)

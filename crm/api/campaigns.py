@@ -1,4 +1,7 @@
-"""`/api/v1/campaigns`: list, create with steps, get, patch (incl. status), enroll, stats."""
+"""`/api/v1/campaigns`: list, create with steps, get, patch (incl. status), enroll.
+
+A campaign's numbers (`/campaigns/{id}/stats`) count its messages: `outreach.api.stats`.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +16,12 @@ from crm.api.schemas import (
     CampaignOut,
     CampaignPage,
     CampaignPatch,
-    CampaignStatsOut,
     EnrollIn,
     EnrollOut,
 )
 from crm.campaign_services import campaign_create, campaign_update
+from crm.enrollments import campaign_enroll
 from crm.models import Campaign
-from crm.selectors import campaign_stats
-from crm.services import campaign_enroll
 from jengu.api_common import DbId, PageQuery, keyset_page
 from jengu.apikeys.auth import ApiKeyAuth, scope_require
 from jengu.apikeys.scopes import SEND
@@ -96,8 +97,3 @@ def enroll(request: HttpRequest, campaign_id: Path[DbId], payload: EnrollIn) -> 
         "enrolled": sum(1 for result in results if result.status == "enrolled"),
         "results": results,
     }
-
-
-@router.get("/{campaign_id}/stats", response=CampaignStatsOut, summary="A campaign's numbers")
-def stats(request: HttpRequest, campaign_id: Path[DbId]) -> dict:
-    return campaign_stats(campaign=get_object_or_404(Campaign, pk=campaign_id))

@@ -24,8 +24,8 @@ from crm.services import (
     prospect_create,
     prospect_update,
     prospects_bulk_upsert,
+    prospects_enqueue_enrichment,
 )
-from enrichment.services import prospects_enqueue_enrichment
 from jengu.api_common import DbId, PageQuery, keyset_page_json
 
 router = Router()

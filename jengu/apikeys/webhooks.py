@@ -28,8 +28,8 @@ from django.utils import timezone
 from jengu.apikeys.models import WebhookDelivery, WebhookSubscription
 from jengu.apikeys.webhook_events import WEBHOOK_EVENTS
 from jengu.bus import emit
-from jengu.bus.errors import PermanentError, TransientError
 from jengu.dns import get_resolver
+from jengu.failures import PermanentError, TransientError
 from jengu.netguard import (
     AddressPolicy,
     BlockedAddress,

@@ -10,10 +10,7 @@
 See the README, "The event pipeline", for retries, dead letters and tracing.
 """
 
-from .actors import event_actor
-from .emit import emit, emit_many
-from .envelope import Envelope, current_envelope
-from .errors import (
+from jengu.failures import (
     INVALID_DATA,
     PERMANENT,
     TRANSIENT,
@@ -22,6 +19,10 @@ from .errors import (
     TransientError,
     classify,
 )
+
+from .actors import event_actor
+from .emit import emit, emit_many
+from .envelope import Envelope, current_envelope
 from .policies import QUEUES
 from .registry import UnknownEventType
 

@@ -1,4 +1,9 @@
-"""`emit()`: the only way to put an event on a queue."""
+"""`emit()`: the only way to put an event on a queue.
+
+Every emitted event is written to the event log in the emitter's transaction. The
+log (`jengu.events`) sits above the bus, so the bus announces each batch with the
+`events_emitted` signal and the log's receiver writes the rows.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,15 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import Signal
 from dramatiq import Message
 
 from .envelope import Envelope, current_envelope
 from .registry import actor_for
+
+# Sent with `batch` (the `Outgoing` events) and `messages` (their Dramatiq messages)
+# before they are enqueued; a receiver's error propagates to the emitter.
+events_emitted = Signal()
 
 
 @dataclass(frozen=True)
@@ -72,11 +82,8 @@ def send_batch(batch: Sequence[Outgoing]) -> None:
     Used by `emit`, `emit_many` and by requeue/replay, which build envelopes themselves
     (the same event id again, or a replay child of a recorded event).
     """
-    # Imported here: the events app's models import the bus (not the reverse at load time).
-    from jengu.events.services import event_record_emitted
-
     messages = [_message(item) for item in batch]
-    event_record_emitted(batch=batch, messages=messages)
+    events_emitted.send(Outgoing, batch=batch, messages=messages)
     for item, message in zip(batch, messages, strict=True):
         transaction.on_commit(partial(_enqueue, message, item.delay_ms))
 

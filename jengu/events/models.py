@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
-from jengu.bus.errors import CLASSIFICATIONS
+from jengu.failures import CLASSIFICATIONS
 
 
 class Event(models.Model):

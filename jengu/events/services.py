@@ -19,8 +19,8 @@ from dramatiq import Message
 from jengu.alerts import alert
 from jengu.bus.emit import Outgoing, emit, send_batch
 from jengu.bus.envelope import Envelope, Processing, current_envelope
-from jengu.bus.errors import PERMANENT, TRANSIENT, classify
 from jengu.bus.registry import actor_path
+from jengu.failures import PERMANENT, TRANSIENT, classify
 
 from .log_writer import events_write
 from .models import DeadLetter, Event

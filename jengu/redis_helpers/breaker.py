@@ -1,9 +1,11 @@
 """Circuit breakers shared by every process: closed -> open -> half-open -> closed.
 
 State lives in one Redis hash per breaker and every transition is one Lua call,
-so two workers can never both decide to trip, probe or close. Transitions are
-recorded in the event log (`breaker.opened`, `breaker.half_opened`,
-`breaker.closed`) so an outage shows up next to the traces it affected.
+so two workers can never both decide to trip, probe or close. Every transition and
+reset is announced with the `breaker_changed` signal: the event log (a layer above,
+which this module cannot import) records it as `breaker.opened`,
+`breaker.half_opened` or `breaker.closed`, so an outage shows up next to the traces
+it affected.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+
+from django.dispatch import Signal
+
+from jengu.failures import TRANSIENT, CircuitOpenError, classify
 
 from .client import get_redis, key
 
@@ -116,15 +122,6 @@ end
 return out
 """
 )
-
-
-class CircuitOpenError(RuntimeError):
-    """A call was refused because its breaker is open (the provider is resting)."""
-
-    def __init__(self, name: str, retry_after: float | None = None) -> None:
-        self.name = name
-        self.retry_after = retry_after
-        super().__init__(f"circuit {name!r} is open")
 
 
 @dataclass(frozen=True)
@@ -276,26 +273,20 @@ class CircuitBreaker:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    from jengu.bus.errors import TRANSIENT, classify
-
     return classify(exc) == TRANSIENT
 
 
-_EVENT_TYPES = {OPEN: "breaker.opened", HALF_OPEN: "breaker.half_opened", CLOSED: "breaker.closed"}
+# Sent with `name`, `state` (closed, open, half_open) and `reset` (an operator's reset).
+breaker_changed = Signal()
 
 
 def _record_transition(name: str, new_state: str) -> None:
     log = logger.warning if new_state == OPEN else logger.info
     log("circuit breaker %s is now %s", name, new_state)
-    # Imported here: the helpers are usable without the events app loaded
-    # (e.g. in a plain Python shell), and the app imports the bus which imports us.
-    from jengu.events.services import event_record_notice
-
-    try:
-        event_record_notice(event_type=_EVENT_TYPES[new_state], payload={"breaker": name})
-    except Exception:
-        # The breaker must keep protecting the caller even if the log is down.
-        logger.exception("could not record breaker %s transition", name)
+    for _, outcome in breaker_changed.send_robust(CircuitBreaker, name=name, state=new_state):
+        if isinstance(outcome, Exception):
+            # The breaker must keep protecting the caller even if the log is down.
+            logger.error("could not record breaker %s transition", name, exc_info=outcome)
 
 
 def _read(names: list[str]) -> list[BreakerState]:
@@ -314,6 +305,4 @@ def reset_breaker(name: str) -> None:
     """Close breaker `name` and clear its counters."""
     get_redis().delete(_key(name))
     logger.info("circuit breaker %s reset", name)
-    from jengu.events.services import event_record_notice
-
-    event_record_notice(event_type="breaker.closed", payload={"breaker": name, "reset": True})
+    breaker_changed.send(CircuitBreaker, name=name, state=CLOSED, reset=True)

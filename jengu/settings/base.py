@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "crm",
     "enrichment",
     "outreach",
+    "outreach.dashboard",
     "axes",
     # Last: its post_migrate hook syncs roles once every app's permissions exist.
     "jengu.access",
@@ -212,8 +213,8 @@ _BROKER_MIDDLEWARE = [
     "jengu.workers.EventMetrics",
     "jengu.bus.middleware.EnvelopeContext",
     "jengu.bus.middleware.Deduplication",
-    "jengu.bus.middleware.EventLog",
-    "jengu.bus.middleware.DeadLetters",
+    "jengu.events.middleware.EventLog",
+    "jengu.events.middleware.DeadLetters",
     "jengu.bus.middleware.EventRetries",
     "dramatiq.middleware.CurrentMessage",
     "jengu.workers.WorkerHeartbeat",

@@ -16,16 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from crm.enrollments import enrollments_pause_until, enrollments_stop
 from crm.models import Enrollment, Stage
 from jengu.alerts import alert
 from outreach.models import InboundEmail
 from outreach.replies import report_effects
 from outreach.replies.classify import Verdict
-from outreach.replies.prospect_changes import LIVE, address_suppress, enrollments_stop, stage_move
+from outreach.replies.prospect_changes import address_suppress, stage_move
 from outreach.replies.threading import ThreadMatch
 
 logger = logging.getLogger(__name__)
@@ -102,16 +101,7 @@ def _auto_reply(inbound: InboundEmail, verdict: Verdict, match: ThreadMatch) -> 
         received=inbound.received_at or timezone.now(),
         zone=match.prospect.timezone,
     )
-    paused = (
-        Enrollment.objects.filter(prospect=match.prospect, status__in=LIVE)
-        .exclude(status=Enrollment.Status.PAUSED, paused_until=None)
-        .update(
-            status=Enrollment.Status.PAUSED,
-            paused_until=resume_at,
-            next_send_at=Greatest(F("next_send_at"), resume_at),
-            updated_at=timezone.now(),
-        )
-    )
+    paused = enrollments_pause_until(prospect=match.prospect, until=resume_at)
     return [f"{paused} sequence(s) paused until {resume_at.isoformat()}"]
 
 
@@ -129,16 +119,6 @@ def ooo_resume_at(*, back: date | None, received: datetime, zone: str) -> dateti
         back = received.astimezone(tz).date() + default_days
     resume_day = back + timedelta(days=settings.REPLY_OOO_RESUME_DELAY_DAYS)
     return datetime.combine(resume_day, time(9, 0), tzinfo=tz)
-
-
-def enrollments_resume_after_ooo(*, now: datetime | None = None) -> int:
-    """Resume sequences paused for an out-of-office whose return has come.
-
-    Only pauses with `paused_until` are touched: an operator's pause has none.
-    """
-    return Enrollment.objects.filter(
-        status=Enrollment.Status.PAUSED, paused_until__lte=now or timezone.now()
-    ).update(status=Enrollment.Status.ACTIVE, paused_until=None, updated_at=timezone.now())
 
 
 def _notify(inbound_id: int, label: str) -> None:

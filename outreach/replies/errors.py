@@ -1,6 +1,6 @@
 """Errors of reply processing."""
 
-from jengu.bus.errors import InvalidDataError
+from jengu.failures import InvalidDataError
 
 
 class MalformedEmailError(InvalidDataError):

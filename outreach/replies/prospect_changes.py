@@ -8,22 +8,15 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from crm.models import Enrollment, Prospect, Stage
-from crm.services import prospect_change_stage, stage_transition_allowed
+from crm.enrollments import enrollments_stop
+from crm.models import Prospect, Stage
+from crm.services import prospect_move_if_allowed, stage_transition_allowed
 from outreach.models import Suppression
 from outreach.suppression import suppression_add
 
 CHANGED_BY = "actor:InboundEmail"
-LIVE = [Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
 # A later reply never moves a prospect back from these to "replied".
 AHEAD = frozenset({Stage.MEETING, Stage.WON})
-
-
-def enrollments_stop(*, prospect: Prospect, status: str, reason: str) -> int:
-    """End every live sequence of the prospect (all campaigns): one answer stops them all."""
-    return Enrollment.objects.filter(prospect=prospect, status__in=LIVE).update(
-        status=status, stop_reason=reason[:255], next_send_at=None, updated_at=timezone.now()
-    )
 
 
 def stage_move(prospect: Prospect, to_stage: str, reason: str) -> str:
@@ -32,16 +25,13 @@ def stage_move(prospect: Prospect, to_stage: str, reason: str) -> str:
         return f"stage kept at {prospect.stage}"
     if not stage_transition_allowed(from_stage=prospect.stage, to_stage=to_stage):
         # A reply from someone we never marked contacted: the e-mail did reach them.
-        if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.CONTACTED):
-            prospect_change_stage(
-                prospect=prospect, to_stage=Stage.CONTACTED, changed_by=CHANGED_BY, reason=reason
-            )
-        if not stage_transition_allowed(from_stage=prospect.stage, to_stage=to_stage):
-            return f"stage kept at {prospect.stage}"
-    prospect_change_stage(
+        prospect_move_if_allowed(
+            prospect=prospect, to_stage=Stage.CONTACTED, changed_by=CHANGED_BY, reason=reason
+        )
+    moved = prospect_move_if_allowed(
         prospect=prospect, to_stage=to_stage, changed_by=CHANGED_BY, reason=reason
     )
-    return f"stage → {to_stage}"
+    return f"stage → {to_stage}" if moved else f"stage kept at {prospect.stage}"
 
 
 def address_suppress(address: str, reason: str) -> str:
@@ -59,5 +49,5 @@ def prospect_stop(
             email_status=email_status, updated_at=timezone.now()
         )
         done.append(f"e-mail status → {email_status}")
-    stopped = enrollments_stop(prospect=prospect, status=Enrollment.Status.STOPPED, reason=reason)
+    stopped = enrollments_stop(prospect=prospect, reason=reason)
     return [*done, f"{stopped} sequence(s) stopped", stage_move(prospect, to_stage, reason)]

@@ -23,19 +23,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm.enrollments import enrollments_stop
 from crm.inbox_services import inbox_pause
-from crm.models import EmailStatus, Enrollment, Inbox, Stage
+from crm.models import EmailStatus, Inbox, Stage
 from jengu.alerts import alert
 from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.classify import Verdict
-from outreach.replies.prospect_changes import (
-    address_suppress,
-    enrollments_stop,
-    prospect_stop,
-    stage_move,
-)
+from outreach.replies.prospect_changes import address_suppress, prospect_stop, stage_move
 from outreach.replies.reasons import Party, reason_named
 from outreach.replies.threading import ThreadMatch
+from outreach.sending.bounces import bounce_protection_check, complaint_protection_check
 
 Label = InboundEmail.Label
 
@@ -76,8 +73,6 @@ def _outbound_mark_bounced(outbound: EmailMessage, verdict: Verdict) -> bool:
 
 
 def _bounce_protection(message_id: int) -> None:
-    from outreach.sending.bounces import bounce_protection_check
-
     message = EmailMessage.objects.select_related("inbox", "campaign").get(pk=message_id)
     bounce_protection_check(inbox=message.inbox, campaign=message.campaign)
 
@@ -167,9 +162,7 @@ def complaint(inbound: InboundEmail, verdict: Verdict, match: ThreadMatch) -> li
     done = [address_suppress(address, f"spam complaint ({feedback_type})")] if address else []
     prospect = match.prospect
     if prospect is not None:
-        stopped = enrollments_stop(
-            prospect=prospect, status=Enrollment.Status.STOPPED, reason="spam complaint"
-        )
+        stopped = enrollments_stop(prospect=prospect, reason="spam complaint")
         done += [
             f"{stopped} sequence(s) stopped",
             stage_move(prospect, Stage.UNSUBSCRIBED, "marked our e-mail as spam"),
@@ -180,8 +173,6 @@ def complaint(inbound: InboundEmail, verdict: Verdict, match: ThreadMatch) -> li
 
 
 def _after_complaint(inbound_id: int, address: str, inbox: Inbox | None) -> None:
-    from outreach.sending.bounces import complaint_protection_check
-
     alert(
         "spam_complaint",
         f"{address} marked an e-mail from {inbox.email if inbox else 'us'} as spam.",

@@ -25,7 +25,7 @@ from crm.models import Inbox, Prospect
 from outreach.models import EmailMessage
 from outreach.replies.parsing import ParsedEmail
 from outreach.replies.sender_auth import sender_auth
-from outreach.replies.tokens import reference_valid, references_in
+from outreach.sending.tokens import reference_valid, references_in
 
 
 @dataclass(frozen=True)

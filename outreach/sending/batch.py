@@ -16,15 +16,21 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from crm.models import Campaign, Enrollment, Inbox, Stage
+from crm.enrollments import (
+    STOP_STAGES,
+    enrollment_claims_release,
+    enrollment_stop_for_stage,
+    enrollments_claim,
+)
+from crm.models import Campaign, Enrollment, Inbox
 from jengu.bus import emit
 from outreach.models import EmailMessage
 from outreach.suppression import suppressed_exists
 
-from .eligibility import SENDABLE_EMAIL_STATUSES, STOP_STAGES
+from .eligibility import SENDABLE_EMAIL_STATUSES
 from .rotation import rotation_candidates
 from .warmup import inbox_daily_cap, inbox_sent_today, send_day
 from .windows import window_check
@@ -121,14 +127,10 @@ def _is_final(reason: str) -> bool:
     return reason == "suppressed" or reason.startswith("prospect ")
 
 
-def _stop(enrollments: list[tuple[Enrollment, str]], now: datetime) -> None:
+def _stop(enrollments: list[tuple[Enrollment, str]]) -> None:
     for enrollment, reason in enrollments:
-        replied = enrollment.prospect.stage in (Stage.REPLIED, Stage.MEETING, Stage.WON)
-        Enrollment.objects.filter(pk=enrollment.pk).update(
-            status=Enrollment.Status.REPLIED if replied else Enrollment.Status.STOPPED,
-            stop_reason=reason,
-            updated_at=now,
-        )
+        stage = enrollment.prospect.stage
+        enrollment_stop_for_stage(enrollment_id=enrollment.pk, stage=stage, reason=reason)
 
 
 def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
@@ -136,7 +138,6 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
     report = BatchReport(dry_run=dry_run)
     now = timezone.now()
     capacity = campaign_free_capacity(campaign=campaign)
-    lease_until = now + timedelta(minutes=settings.SEND_CLAIM_LEASE_MINUTES)
     with transaction.atomic():
         rows = due_enrollments(campaign=campaign, now=now).select_for_update(
             skip_locked=True, of=("self",)
@@ -156,14 +157,16 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
             steps[enrollment.pk] = enrollment.current_step
         if dry_run:
             return report
-        _stop(final, now)
+        _stop(final)
         report.stopped = len(final)
-        Enrollment.objects.filter(pk__in=report.selected).update(
-            next_send_at=lease_until, updated_at=now
-        )
+        enrollments_claim(enrollment_ids=report.selected, now=now, lease=_lease())
         for enrollment_id in report.selected:
             emit("ComposeEmail", {"enrollment_id": enrollment_id, "step": steps[enrollment_id]})
     return report
+
+
+def _lease() -> timedelta:
+    return timedelta(minutes=settings.SEND_CLAIM_LEASE_MINUTES)
 
 
 def claims_release() -> int:
@@ -175,11 +178,7 @@ def claims_release() -> int:
     `updated_at` plus the lease. Compose is idempotent, so a claim whose event
     was not lost costs one more harmless event.
     """
-    now = timezone.now()
-    lease = timedelta(minutes=settings.SEND_CLAIM_LEASE_MINUTES)
-    return Enrollment.objects.filter(
-        status=Enrollment.Status.ACTIVE, next_send_at__gt=now, next_send_at=F("updated_at") + lease
-    ).update(next_send_at=now, updated_at=now)
+    return enrollment_claims_release(now=timezone.now(), lease=_lease())
 
 
 def send_batch_run(*, campaign: Campaign | None = None, dry_run: bool = False) -> BatchReport:

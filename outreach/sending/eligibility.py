@@ -5,25 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm.models import EmailStatus, Enrollment, Stage
+from crm.enrollments import STOP_STAGES
+from crm.models import EmailStatus, Enrollment
 from outreach.models import EmailMessage
 from outreach.suppression import is_suppressed
 
 from .windows import window_check, window_next_opening
 
 SENDABLE_EMAIL_STATUSES = frozenset({EmailStatus.VALID, EmailStatus.CATCH_ALL})
-# Stages after which nobody may be e-mailed by a sequence.
-STOP_STAGES = frozenset(
-    {
-        Stage.REPLIED,
-        Stage.MEETING,
-        Stage.WON,
-        Stage.LOST,
-        Stage.UNSUBSCRIBED,
-        Stage.BOUNCED,
-        Stage.INVALID,
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from django.utils.html import escape, linebreaks
 
 from crm.models import Inbox
 from outreach.models import EmailMessage
-from outreach.replies.tokens import HEADER as REFERENCE_HEADER
-from outreach.replies.tokens import reference_token, verp_address
+from outreach.sending.tokens import HEADER as REFERENCE_HEADER
+from outreach.sending.tokens import reference_token, verp_address
 from outreach.unsubscribe import unsubscribe_url
 
 

@@ -8,8 +8,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from crm.models import CampaignStep, EmailStatus, Enrollment, Inbox, Prospect, Stage
-from crm.services import prospect_change_stage, stage_transition_allowed
+from crm.enrollments import (
+    ADVANCE_AFTER_SEND_CTES,
+    ADVANCE_PARAMS,
+    enrollment_mark_sent,
+    enrollment_stop,
+    enrollments_stop,
+)
+from crm.models import EmailStatus, Inbox, Prospect, Stage
+from crm.services import prospect_move_if_allowed
 from jengu.apikeys.webhooks import webhooks_publish
 from jengu.bus import emit
 from jengu.sql import fetch_row
@@ -22,10 +29,8 @@ Status = EmailMessage.Status
 
 # One statement records a send (the ORM version compiled for ~7 ms per send, see
 # jengu/sql.py): the message turns sent (settled by `resolved_by` when given), its
-# inbox remembers when it last sent, and its sequence moves past the step, the next
-# one due `delay_days` after this send, or finishes. The sequence moves only from
-# the message's own step, so a late or repeated record never moves it twice or
-# backwards, and one stopped meanwhile (a reply) stays stopped, not "finished".
+# inbox remembers when it last sent, and its sequence moves past the step (the
+# enrollment's part is crm.enrollments', which owns every enrollment write).
 _RECORD_SENT_SQL = f"""
 WITH sent AS (
     UPDATE {EmailMessage._meta.db_table} SET
@@ -37,26 +42,7 @@ WITH sent AS (
 ), inbox AS (
     UPDATE {Inbox._meta.db_table} SET last_sent_at = %(sent_at)s
     WHERE id = (SELECT inbox_id FROM sent)
-), following AS (
-    SELECT step."order", step.delay_days
-    FROM {CampaignStep._meta.db_table} AS step
-    JOIN {Enrollment._meta.db_table} AS e ON e.campaign_id = step.campaign_id
-    JOIN sent ON e.id = sent.enrollment_id
-    WHERE step."order" > sent.step
-    ORDER BY step."order" LIMIT 1
-), advanced AS (
-    UPDATE {Enrollment._meta.db_table} AS e SET
-        current_step = COALESCE((SELECT "order" FROM following), e.current_step),
-        next_send_at = %(sent_at)s + (SELECT delay_days FROM following) * interval '1 day',
-        status = CASE
-            WHEN NOT EXISTS (SELECT 1 FROM following) AND e.status = ANY(%(running)s)
-            THEN %(finished)s ELSE e.status END,
-        last_sent_at = %(sent_at)s,
-        updated_at = %(now)s
-    FROM sent
-    WHERE e.id = sent.enrollment_id AND e.current_step = sent.step
-    RETURNING e.id
-)
+), {ADVANCE_AFTER_SEND_CTES}
 SELECT (SELECT count(*) FROM sent), (SELECT count(*) FROM advanced)
 """  # noqa: S608 - table names from the models
 
@@ -94,22 +80,16 @@ def message_record_sent(
         "note": note,
         "resolved_by": resolved_by[:150],
         "now": timezone.now(),
-        "running": [Enrollment.Status.ACTIVE.value, Enrollment.Status.PAUSED.value],
-        "finished": Enrollment.Status.FINISHED.value,
+        **ADVANCE_PARAMS,
     }
     recorded, advanced = fetch_row(_RECORD_SENT_SQL, params)
     if not recorded:
         return False
     if message.enrollment_id and message.step is not None and not advanced:
-        # A late record (the sequence moved on meanwhile) still marks the
-        # enrollment as having sent: the sender looks for a thread only then.
-        Enrollment.objects.filter(pk=message.enrollment_id, last_sent_at__isnull=True).update(
-            last_sent_at=sent_at
-        )
-    prospect = message.prospect
-    if prospect and stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.CONTACTED):
-        prospect_change_stage(
-            prospect=prospect,
+        enrollment_mark_sent(enrollment_id=message.enrollment_id, sent_at=sent_at)
+    if message.prospect:
+        prospect_move_if_allowed(
+            prospect=message.prospect,
             to_stage=Stage.CONTACTED,
             changed_by=SENDER,
             reason="first e-mail sent",
@@ -131,13 +111,10 @@ def message_record_bounce(*, message: EmailMessage, detail: str) -> None:
     suppression_add(
         value=prospect.email, kind=Suppression.Kind.EMAIL, reason="hard bounce", source="send"
     )
-    Enrollment.objects.filter(
-        prospect=prospect, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
-    ).update(status=Enrollment.Status.STOPPED, stop_reason="hard bounce", updated_at=now)
-    if stage_transition_allowed(from_stage=prospect.stage, to_stage=Stage.BOUNCED):
-        prospect_change_stage(
-            prospect=prospect, to_stage=Stage.BOUNCED, changed_by=SENDER, reason=detail[:500]
-        )
+    enrollments_stop(prospect=prospect, reason="hard bounce")
+    prospect_move_if_allowed(
+        prospect=prospect, to_stage=Stage.BOUNCED, changed_by=SENDER, reason=detail[:500]
+    )
     if message.inbox_id:
         Inbox.objects.filter(pk=message.inbox_id).update(bounce_count=F("bounce_count") + 1)
     webhooks_publish(event="email.bounced", data=_webhook_data(message, sent_at=now))
@@ -155,10 +132,7 @@ def message_record_refusal(
         status=status, error=reason[:2000], updated_at=now
     )
     if stop and message.enrollment_id:
-        Enrollment.objects.filter(
-            pk=message.enrollment_id,
-            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED],
-        ).update(status=Enrollment.Status.STOPPED, stop_reason=reason[:255], updated_at=now)
+        enrollment_stop(enrollment_id=message.enrollment_id, reason=reason)
 
 
 def message_record_hold(*, message: EmailMessage, reason: str, from_sending: bool = False) -> None:

@@ -22,8 +22,8 @@ from jengu.apikeys.webhooks import (
     webhook_url_check,
     webhooks_publish,
 )
-from jengu.bus.errors import TransientError
 from jengu.events.models import DeadLetter
+from jengu.failures import TransientError
 from outreach.models import EmailMessage
 from outreach.sending.records import message_record_bounce, message_record_sent
 from tests.factories import ProspectFactory

@@ -30,8 +30,8 @@ from jengu.bus import emit, emit_many
 from jengu.bus.claims import EventClaims
 from jengu.bus.emit import Outgoing, send_batch
 from jengu.bus.envelope import Envelope, Processing
-from jengu.bus.log_buffer import EventLogBuffer
 from jengu.events import services
+from jengu.events.log_buffer import EventLogBuffer
 from jengu.events.log_writer import events_write
 from jengu.events.models import Event
 from jengu.redis_helpers import CircuitBreaker, TokenBucket

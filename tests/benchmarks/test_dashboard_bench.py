@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from crm.models import Campaign
-from crm.rollups import daily_stats_rollup
+from outreach.dashboard.rollups import daily_stats_rollup
 from tests.benchmarks.report import latency_row, percentile, print_table, time_calls
 from tests.bulk_data import prospects_generate
 from tests.observability.conftest import clear_observability_keys

@@ -18,8 +18,8 @@ import dramatiq
 import pytest
 
 from crm.models import Prospect, Stage
+from crm.services import prospects_enqueue_enrichment
 from enrichment.demo_site import HotelSite
-from enrichment.services import prospects_enqueue_enrichment
 from jengu.events.models import Event
 from tests.benchmarks.report import percentile, print_table
 from tests.fakes.realweb import REAL_WEB, RealWebServer

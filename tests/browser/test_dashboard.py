@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Prospect, Stage
-from crm.rollups import daily_stats_rollup
 from jengu.events.models import Event
 from jengu.redis_helpers import CircuitBreaker
+from outreach.dashboard.rollups import daily_stats_rollup
 from tests.dashboard.conftest import outbound, reply
 from tests.factories import EnrollmentFactory, ProspectFactory
 

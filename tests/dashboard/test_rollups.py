@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crm.dashboard.selectors import campaign_breakdown, campaign_overview, daily_series
 from crm.models import DailyStat
-from crm.rollups import daily_stats_rollup
+from outreach.dashboard.rollups import daily_stats_rollup
+from outreach.dashboard.selectors import campaign_breakdown, campaign_overview, daily_series
 from tests.dashboard.conftest import outbound, reply
 from tests.factories import CampaignFactory, EnrollmentFactory, InboxFactory
 

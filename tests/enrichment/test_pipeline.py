@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from crm.models import EmailStatus, Stage
-from enrichment.services import prospects_enqueue_enrichment
+from crm.services import prospects_enqueue_enrichment
 from jengu.bus import emit
 from jengu.dns import StaticResolver
 from jengu.events.models import DeadLetter, Event

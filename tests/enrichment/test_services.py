@@ -4,9 +4,10 @@ PostgreSQL, Redis (locks, breakers), the loopback fixture sites and fake Million
 import pytest
 
 from crm.models import EmailStatus, Stage
+from crm.services import prospects_enqueue_enrichment
 from enrichment.choice import choose_address
 from enrichment.selectors import prospect_enrichment_summary
-from enrichment.services import email_validate, prospect_enrich, prospects_enqueue_enrichment
+from enrichment.services import email_validate, prospect_enrich
 from enrichment.validation import MillionVerifier
 from jengu.events.models import Event
 from jengu.redis_helpers import ProspectLock, reset_breaker

@@ -13,9 +13,9 @@ from dramatiq.broker import MessageProxy
 
 from jengu.bus import PermanentError, emit
 from jengu.bus.envelope import Envelope, Processing, set_processing
-from jengu.bus.log_buffer import EventLogBuffer
-from jengu.bus.middleware import EventLog
+from jengu.events.log_buffer import EventLogBuffer
 from jengu.events.log_writer import events_write
+from jengu.events.middleware import EventLog
 from jengu.events.models import Event
 from jengu.events.selectors import trace_flat
 from jengu.events.services import event_outcome_row, event_started_row

@@ -34,7 +34,7 @@ def test_a_transient_failure_is_retried_exactly_its_budget_then_dead_lettered(
     assert all(later - earlier >= 0.04 for earlier, later in zip(times, times[1:], strict=False))
     dead = DeadLetter.objects.get(event_id=envelope.event_id)
     assert (dead.attempts, dead.classification, dead.status) == (4, "transient", "pending")
-    assert dead.exception_type == "jengu.bus.errors.TransientError"
+    assert dead.exception_type == "jengu.failures.TransientError"
     assert "attempt 4 failed on purpose" in dead.traceback
     assert dead.args == {"key": key, "fail_times": 99}
     assert dead.first_failed_at < dead.last_failed_at

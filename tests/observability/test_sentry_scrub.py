@@ -16,10 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from sentry_sdk.transport import Transport
 
-from crm.admin import InboxAdmin
 from jengu.apikeys.keys import api_key_create
 from jengu.logs import sentry_options
 from jengu.scrubbing import scrub_text
+from outreach.sending.admin import InboxAdmin
 from tests.factories import InboxFactory
 from tests.roles import role_user
 

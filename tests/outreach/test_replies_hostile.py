@@ -11,7 +11,7 @@ from jengu.alerts import recent_alerts
 from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.errors import MalformedEmailError
 from outreach.replies.parsing import parse_email
-from outreach.replies.tokens import reference_token
+from outreach.sending.tokens import reference_token
 from outreach.suppression import is_suppressed
 from tests.outreach.replies_fixtures import eml, receive
 from tests.work_budget import calls_of, work_budget

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from crm.enrollments import enrollments_resume_after_ooo
 from crm.models import EmailStatus, Enrollment, Stage
 from jengu.alerts import recent_alerts
 from jengu.bus import InvalidDataError
 from outreach.models import EmailMessage, InboundEmail
-from outreach.replies.effects import enrollments_resume_after_ooo
 from outreach.replies.services import (
     inbound_process,
     inbound_relabel,

@@ -14,10 +14,10 @@ from crm.models import EmailStatus, Enrollment, Inbox, Stage
 from jengu.alerts import recent_alerts
 from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.sender_auth import sender_auth
-from outreach.replies.tokens import HEADER, Reference, reference_valid, references_in
 from outreach.sending.bounces import complaint_rate
 from outreach.sending.message import email_build
 from outreach.sending.rotation import rotation_candidates
+from outreach.sending.tokens import HEADER, Reference, reference_valid, references_in
 from outreach.suppression import is_suppressed
 from tests.outreach.replies_fixtures import eml, receive
 

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm.csv_import import ImportFileError, prospects_import_csv
 from crm.models import Campaign, Prospect, Stage
+from crm.services import prospects_enqueue_enrichment
 
 
 class Command(BaseCommand):
@@ -51,8 +52,6 @@ class Command(BaseCommand):
         self.stdout.write(summary)
 
     def _enrich(self, prospect_ids: list[int]) -> int:
-        from enrichment.services import prospects_enqueue_enrichment
-
         queued = 0
         for start in range(0, len(prospect_ids), 1000):
             chunk = prospect_ids[start : start + 1000]

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import Prospect, Stage
-from enrichment.services import ENRICHABLE_STAGES, prospects_enqueue_enrichment
+from crm.services import ENRICHABLE_STAGES, prospects_enqueue_enrichment
 
 
 class Command(BaseCommand):

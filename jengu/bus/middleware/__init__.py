@@ -7,13 +7,12 @@ decides between retry and failure: a hook added after it still sees
 
     EnvelopeContext, Deduplication, EventLog, DeadLetters, EventRetries
 
-(`jengu.workers.EventMetrics` sits before them for the same reason.)
+(`EventLog` and `DeadLetters` belong to the event log, `jengu.events.middleware`;
+`jengu.workers.EventMetrics` sits before them all for the same reason.)
 """
 
 from .context import EnvelopeContext
-from .dead_letters import DeadLetters
 from .dedup import Deduplication
-from .event_log import EventLog
 from .retries import EventRetries
 
-__all__ = ["DeadLetters", "Deduplication", "EnvelopeContext", "EventLog", "EventRetries"]
+__all__ = ["Deduplication", "EnvelopeContext", "EventRetries"]

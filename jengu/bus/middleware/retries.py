@@ -13,7 +13,7 @@ from dramatiq.common import compute_backoff
 from dramatiq.errors import Retry
 from dramatiq.middleware import Middleware
 
-from ..errors import TRANSIENT, TransientError, classify
+from jengu.failures import TRANSIENT, TransientError, classify
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ DEFAULT_MAX_BACKOFF = 60000
 class EventRetries(Middleware):
     """Replaces `dramatiq.middleware.Retries`.
 
-    Differences: only *transient* errors are retried (`jengu.bus.errors.classify`),
+    Differences: only *transient* errors are retried (`jengu.failures.classify`),
     the backoff shape is an option (`exponential` with jitter, `linear`, `none`),
     a `TransientError(retry_after=...)` or `Retry(delay=...)` sets the delay, and
     the classification and first failure time are kept in the message options

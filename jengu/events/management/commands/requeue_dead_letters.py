@@ -6,10 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jengu.bus.errors import CLASSIFICATIONS
 from jengu.events import services
 from jengu.events.models import DeadLetter
 from jengu.events.timeparse import parse_since
+from jengu.failures import CLASSIFICATIONS
 
 
 class Command(BaseCommand):

@@ -10,14 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm.dashboard import activity, charts
-from crm.dashboard import selectors as s
-from crm.dashboard.access import dashboard_view
-from crm.dashboard.params import id_list, id_param
 from crm.models import Campaign, EmailStatus, Prospect, Stage
 from jengu import alerts, health, metrics
 from outreach.ai.selectors import compose_shares
 from outreach.approval import NotPendingApproval, message_approve, message_edit, message_reject
+from outreach.dashboard import activity, charts
+from outreach.dashboard import selectors as s
+from outreach.dashboard.access import dashboard_view
+from outreach.dashboard.params import id_list, id_param
 from outreach.models import InboundEmail
 from outreach.replies.errors import MalformedEmailError
 from outreach.replies.services import inbound_mark_handled, inbound_relabel

@@ -8,13 +8,15 @@ import dramatiq
 from django.conf import settings
 from dramatiq.middleware import Middleware
 
-from ..envelope import current_processing
-from ..in_flight import InFlight
+from jengu.bus.envelope import current_processing
+from jengu.bus.in_flight import InFlight
+
 from ..log_buffer import EventLogBuffer
 
 
 def _write(rows: Any) -> None:
-    # Imported here: the events app's models import the bus (not the reverse at load time).
+    # Imported when used, here and in the hooks: Dramatiq builds its middleware while
+    # Django is still loading apps (django_dramatiq's AppConfig), before models may load.
     from jengu.events.log_writer import events_write
 
     events_write(rows=rows)

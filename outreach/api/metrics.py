@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from crm.selectors import overview_summary
+from outreach.selectors import overview_summary
 
 router = Router()
 
@@ -24,6 +24,11 @@ class SummaryOut(Schema):
     pending_approval: int
 
 
-@router.get("/summary", response=SummaryOut, summary="Headline numbers")
+@router.get(
+    "/summary",
+    response=SummaryOut,
+    summary="Headline numbers",
+    operation_id="crm_api_metrics_summary",
+)
 def summary(request: HttpRequest) -> dict:
     return overview_summary()

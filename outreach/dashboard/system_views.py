@@ -10,8 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.dashboard.access import dashboard_view
 from jengu import alerts, health
+from jengu.events.selectors import trace_tree
+from jengu.redis_helpers import reset_breaker
+from outreach.dashboard.access import dashboard_view
 
 
 def _trace_id(value: str) -> uuid.UUID:
@@ -43,8 +45,6 @@ def system(request: HttpRequest) -> HttpResponse:
 @dashboard_view("events.reset_breaker")
 @require_POST
 def breaker_reset(request: HttpRequest, name: str) -> HttpResponse:
-    from jengu.redis_helpers import reset_breaker
-
     reset_breaker(name)
     messages.success(request, f"Circuit breaker {name} reset.")
     return redirect("crm:system")
@@ -52,8 +52,6 @@ def breaker_reset(request: HttpRequest, name: str) -> HttpResponse:
 
 @dashboard_view("events.view_event")
 def trace(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
-    from jengu.events.selectors import trace_tree
-
     tree = trace_tree(trace_id)
     if not tree:
         raise Http404(f"No events for trace {trace_id}")

@@ -1,4 +1,4 @@
-"""Read-only queries over CRM records."""
+"""Read-only numbers over campaigns and their messages: the API's stats and summary."""
 
 from datetime import timedelta
 from typing import Any
@@ -6,10 +6,9 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from crm.enrollments import REPLIED_STAGES
 from crm.models import Campaign, Enrollment, Inbox, Prospect, Stage
 from outreach.models import EmailMessage
-
-REPLIED_STAGES = ("replied", "meeting", "won")
 
 
 def campaign_stats(*, campaign: Campaign) -> dict[str, int | float]:

@@ -78,14 +78,24 @@ def _filtered(filters: MessageFilters) -> QuerySet[EmailMessage]:
     )
 
 
-@messages_router.get("", response=MessagePage, summary="List messages, newest first")
+@messages_router.get(
+    "",
+    response=MessagePage,
+    summary="List messages, newest first",
+    operation_id="outreach_api_list_messages",
+)
 def list_messages(
     request: HttpRequest, filters: Query[MessageFilters], page: Query[PageQuery]
 ) -> HttpResponse:
     return keyset_page_json(_filtered(filters), page=page, item=MessageOut)
 
 
-@messages_router.get("/{message_id}", response=MessageThreadOut, summary="A message and thread")
+@messages_router.get(
+    "/{message_id}",
+    response=MessageThreadOut,
+    summary="A message and thread",
+    operation_id="outreach_api_get_message",
+)
 def get_message(request: HttpRequest, message_id: Path[DbId]) -> EmailMessage:
     message = get_object_or_404(EmailMessage, pk=message_id)
     if message.prospect_id is None:

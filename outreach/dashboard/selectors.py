@@ -1,6 +1,6 @@
 """Read queries behind the sales pages, each cheap at 100k prospects / 500k messages.
 
-Counts over messages come from `DailyStat` rollups (crm.rollups); lists use keyset
+Counts over messages come from `DailyStat` rollups (outreach.dashboard.rollups); lists use keyset
 pagination (no COUNT(*)); per-inbox "sent today" uses the (inbox, sent_at) index.
 """
 
@@ -14,9 +14,9 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from crm.dashboard.params import id_param
 from crm.models import Campaign, DailyStat, EmailStatus, Enrollment, Prospect, Stage
 from jengu.admin_utils import column_values_cached
+from outreach.dashboard.params import id_param
 
 # The funnel shown on the overview, in order; a prospect counts in every step it
 # has reached (a won prospect was also contacted and replied).

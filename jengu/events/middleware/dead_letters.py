@@ -8,7 +8,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from ..envelope import current_processing
+from jengu.bus.envelope import current_processing
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ class DeadLetters(Middleware):
         processing = current_processing()
         if processing is None:
             return
+        # Imported when used: Dramatiq builds its middleware while Django is still
+        # loading apps (django_dramatiq's AppConfig), before models may load.
         from jengu.events import services
 
         if exception is None:

@@ -2,9 +2,9 @@
 
 from dramatiq_crontab import cron
 
-from crm.rollups import daily_stats_rollup_recent
 from jengu.bus import event_actor
 from jengu.watch import system_watch
+from outreach.dashboard.rollups import daily_stats_rollup_recent
 
 
 # No retries for either: the next minute's run does the same work from scratch.

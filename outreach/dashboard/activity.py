@@ -12,6 +12,7 @@ from django.utils import timezone
 from crm.models import Inbox, Prospect
 from jengu.events.models import Event
 from outreach.models import AICall, EmailMessage, InboundEmail
+from outreach.sending.warmup import warmup_status
 
 # Replies a person should answer first, most urgent first.
 HUMAN_FIRST = [
@@ -178,6 +179,4 @@ class SendingToday:
 
 def inbox_rows() -> list:
     """Warm-up status per inbox (cap, taken today, next free slot) from the sender."""
-    from outreach.sending.warmup import warmup_status
-
     return warmup_status(inboxes=list(Inbox.objects.order_by("email")))

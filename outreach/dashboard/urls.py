@@ -1,8 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from crm.dashboard import system_views, views
+from outreach.dashboard import system_views, views
 
+# The dashboard's pages kept the namespace they had when the dashboard lived in crm:
+# templates, settings (LOGIN_URL) and tests reverse `crm:<name>`.
 app_name = "crm"
 urlpatterns = [
     path("", views.overview, name="overview"),

@@ -1,8 +1,10 @@
-"""Which failures are worth retrying.
+"""Which failures are worth retrying: the bottom of `jengu`, shared by every layer.
 
-`classify(exc)` answers "transient", "invalid_data" or "permanent". Only transient
-errors are retried; the others go straight to the dead letters. Extend it with
-`register(SomeError, PERMANENT)` or a callable `(exc) -> classification`.
+The bus retries by it, the Redis helpers' circuit breakers count by it, and every
+app raises its exceptions (re-exported by `jengu.bus`). `classify(exc)` answers
+"transient", "invalid_data" or "permanent". Only transient errors are retried; the
+others go straight to the dead letters. Extend it with `register(SomeError,
+PERMANENT)` or a callable `(exc) -> classification`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import DataError, InterfaceError, OperationalError
 from dramatiq.errors import Retry
 from dramatiq.middleware.time_limit import TimeLimitExceeded
-
-from jengu.redis_helpers.breaker import CircuitOpenError
 
 Classification = Literal["transient", "invalid_data", "permanent"]
 TRANSIENT: Classification = "transient"
@@ -45,6 +45,15 @@ class InvalidDataError(Exception):
 
 class PermanentError(Exception):
     """The operation can never succeed as asked (rejected by the provider, bad config)."""
+
+
+class CircuitOpenError(RuntimeError):
+    """A call was refused because its breaker is open (the provider is resting)."""
+
+    def __init__(self, name: str, retry_after: float | None = None) -> None:
+        self.name = name
+        self.retry_after = retry_after
+        super().__init__(f"circuit {name!r} is open")
 
 
 def _http_status(exc: BaseException) -> Classification:

@@ -1,0 +1,108 @@
+"""The two monitoring endpoints: `GET /health` and `GET /metrics`.
+
+They sit above what they report on: `jengu.health`'s checks, `jengu.metrics`'
+counters and `jengu.alerts`. Keeping the views here lets those three import each
+other one way only (alerts and health record through metrics; nothing imports back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from jengu import health
+from jengu.alerts import alert
+from jengu.metrics import RedisCollector
+
+
+def health_view(request: HttpRequest) -> JsonResponse:
+    report = health.health_report()
+    if report["status"] == health.UNHEALTHY:
+        alert("health_unhealthy", "Jengu health is unhealthy", **_failing(report))
+    return JsonResponse(report, status=503 if report["status"] == health.UNHEALTHY else 200)
+
+
+def _failing(report: dict) -> dict:
+    return {
+        name: c.get("error", c["status"])
+        for name, c in report["components"].items()
+        if c["status"] != health.HEALTHY
+    }
+
+
+class LiveGauges(Collector):
+    """Queues, workers, breakers, dead letters and replicas as they are at scrape time."""
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        yield from _queue_gauges(health.queue_stats())
+        workers = GaugeMetricFamily(
+            "jengu_workers_alive", "Worker processes with a fresh heartbeat"
+        )
+        workers.add_metric([], len(health.workers_alive()))
+        yield workers
+        breakers = GaugeMetricFamily(
+            "jengu_breaker_open",
+            "1 when a circuit breaker is open or half-open",
+            labels=["breaker"],
+        )
+        for breaker in health.breaker_states():
+            breakers.add_metric([breaker.name], 0 if breaker.state == "closed" else 1)
+        yield breakers
+        dead = GaugeMetricFamily("jengu_dead_letters_pending", "Dead letters awaiting review")
+        dead.add_metric([], health.dead_letters_pending())
+        yield dead
+        if settings.DATABASE_REPLICAS:
+            yield from _replica_gauges(health.replica_monitor.states())
+
+
+def _queue_gauges(queues: list) -> Iterable[GaugeMetricFamily]:
+    """Per queue, in either broker: ready, delayed, the broker's dead letters, and the
+    oldest ready message's age where the broker can tell (Redis; 0 when empty)."""
+    families = {
+        "depth": GaugeMetricFamily("jengu_queue_depth", "Messages ready", labels=["queue"]),
+        "delayed": GaugeMetricFamily(
+            "jengu_queue_delayed", "Messages in the delay queue", labels=["queue"]
+        ),
+        "dead": GaugeMetricFamily(
+            "jengu_queue_broker_dead",
+            "Messages in the broker's dead-letter queue",
+            labels=["queue"],
+        ),
+    }
+    age = GaugeMetricFamily(
+        "jengu_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
+    )
+    for queue in queues:
+        for attribute, family in families.items():
+            family.add_metric([queue.name], getattr(queue, attribute))
+        if queue.oldest_age_seconds is not None or queue.depth == 0:
+            age.add_metric([queue.name], queue.oldest_age_seconds or 0.0)
+    yield from families.values()
+    yield age
+
+
+def _replica_gauges(states: list) -> Iterable[GaugeMetricFamily]:
+    healthy = GaugeMetricFamily(
+        "jengu_replica_healthy", "1 while a read replica takes reads", labels=["replica"]
+    )
+    lag = GaugeMetricFamily(
+        "jengu_replica_lag_seconds", "Seconds a replica is behind the primary", labels=["replica"]
+    )
+    for state in states:
+        healthy.add_metric([state.alias], 1 if state.healthy else 0)
+        if state.lag_seconds is not None:
+            lag.add_metric([state.alias], state.lag_seconds)
+    yield healthy
+    yield lag
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RedisCollector())
+    registry.register(LiveGauges())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
