@@ -158,3 +158,16 @@ def test_two_scheduler_processes_one_leads_and_the_other_takes_over_when_it_dies
 
     wait_for(lambda: said(second, "scheduler: leading"), 60, "the second to take over")
     assert second.poll() is None
+
+
+@pytest.mark.slow
+def test_a_second_stop_signal_does_not_interrupt_the_scheduler_shutting_down(crontab):
+    process = crontab()
+    wait_for(lambda: said(process, "scheduler: leading"), 60, "the scheduler to lead")
+
+    process.send_signal(signal.SIGTERM)
+    wait_for(lambda: said(process, "Shutting down scheduler"), 30, "the shutdown to start")
+    process.send_signal(signal.SIGTERM)  # as a supervisor that signals the group too
+
+    assert process.wait(30) == 0
+    assert "Traceback" not in process.log_path.read_text()

@@ -60,6 +60,10 @@ class Command(crontab.Command):
         try:
             scheduler.start(paused=True)
         except KeyboardInterrupt as exc:
+            # A supervisor often signals twice (the group, then the process): the
+            # second must not interrupt the shutdown it asked for.
+            for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, signal.SIG_IGN)
             self.stdout.write(self.style.WARNING(str(exc)))
             self.stdout.write(self.style.NOTICE("Shutting down scheduler…"))
             leadership.stop()
