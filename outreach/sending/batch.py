@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from crm.models import Campaign, Enrollment, Inbox, Stage
 from jengu.bus import emit
+from outreach.deliverability.presets import preset_min_gap
 from outreach.models import EmailMessage
 from outreach.suppression import suppressed_exists
 
@@ -77,9 +78,10 @@ def due_enrollments(*, campaign: Campaign, now: datetime) -> QuerySet[Enrollment
 def _inbox_batch_capacity(inbox: Inbox, day: date) -> int:
     """Sends `inbox` can make before the next batch: today's free slots, paced."""
     free = max(inbox_daily_cap(inbox=inbox, day=day) - inbox_sent_today(inbox=inbox, day=day), 0)
-    if inbox.min_gap_seconds <= 0:
+    gap = preset_min_gap(inbox=inbox)
+    if gap <= 0:
         return free
-    per_interval = math.ceil(settings.SEND_BATCH_INTERVAL_MINUTES * 60 / inbox.min_gap_seconds)
+    per_interval = math.ceil(settings.SEND_BATCH_INTERVAL_MINUTES * 60 / gap)
     return min(free, per_interval)
 
 
