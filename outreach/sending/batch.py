@@ -22,6 +22,7 @@ from django.utils import timezone
 from crm.models import Campaign, Enrollment, Inbox, Stage
 from jengu.bus import emit
 from outreach.deliverability.presets import preset_min_gap
+from outreach.deliverability.send_time_services import send_time_plan_batch
 from outreach.models import EmailMessage
 from outreach.suppression import suppressed_exists
 
@@ -37,6 +38,9 @@ IN_PROGRESS = [
     EmailMessage.Status.SENDING,
     EmailMessage.Status.UNCERTAIN,
 ]
+
+
+SLOT_LATER = "send-time slot later"
 
 
 @dataclass
@@ -134,19 +138,32 @@ def _stop(enrollments: list[tuple[Enrollment, str]], now: datetime) -> None:
 
 
 def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
-    """Claim and emit this campaign's due enrollments, up to its inboxes' free capacity."""
+    """Claim and emit this campaign's due enrollments, up to its inboxes' free capacity.
+
+    With send-time optimisation on, first touches not yet planned are first given a
+    time slot (deliverability/send_time_services.py); those due later move there.
+    """
     report = BatchReport(dry_run=dry_run)
     now = timezone.now()
     capacity = campaign_free_capacity(campaign=campaign)
     lease_until = now + timedelta(minutes=settings.SEND_CLAIM_LEASE_MINUTES)
     with transaction.atomic():
-        rows = due_enrollments(campaign=campaign, now=now).select_for_update(
-            skip_locked=True, of=("self",)
-        )[: settings.SEND_BATCH_SCAN_LIMIT]
+        rows = list(
+            due_enrollments(campaign=campaign, now=now).select_for_update(
+                skip_locked=True, of=("self",)
+            )[: settings.SEND_BATCH_SCAN_LIMIT]
+        )
+        reasons = {row.pk: _skip_reason(row, campaign, now) for row in rows}
+        later = {}
+        if not dry_run:
+            eligible = [row for row in rows if not reasons[row.pk]]
+            later = send_time_plan_batch(campaign=campaign, enrollments=eligible, now=now)
         final: list[tuple[Enrollment, str]] = []
         steps: dict[int, int] = {}
         for enrollment in rows:
-            reason = _skip_reason(enrollment, campaign, now)
+            reason = reasons[enrollment.pk] or (
+                "send-time slot later" if enrollment.pk in later else ""
+            )
             if not reason and len(report.selected) >= capacity:
                 reason = "no inbox capacity today"
             if reason:
@@ -159,6 +176,7 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
         if dry_run:
             return report
         _stop(final, now)
+        _defer(rows, later, now)
         report.stopped = len(final)
         Enrollment.objects.filter(pk__in=report.selected).update(
             next_send_at=lease_until, updated_at=now
@@ -166,6 +184,14 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
         for enrollment_id in report.selected:
             emit("ComposeEmail", {"enrollment_id": enrollment_id, "step": steps[enrollment_id]})
     return report
+
+
+def _defer(rows: list[Enrollment], later: dict[int, datetime], now: datetime) -> None:
+    """Move first touches planned into a later send-time slot to that slot."""
+    moved = [row for row in rows if row.pk in later]
+    for row in moved:
+        row.next_send_at, row.updated_at = later[row.pk], now
+    Enrollment.objects.bulk_update(moved, ["next_send_at", "updated_at"], batch_size=500)
 
 
 def claims_release() -> int:
