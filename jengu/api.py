@@ -19,6 +19,7 @@ from jengu.apikeys.auth import ApiKeyAuth, ApiKeyRateThrottle
 from jengu.apikeys.scopes import CAMPAIGNS_WRITE, PROSPECTS_WRITE, SEND
 from jengu.events.api import dead_letters_router, traces_router
 from outreach.api import messages_router
+from outreach.deliverability.api import router as deliverability_router
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +115,9 @@ api.add_router("/messages", messages_router, tags=["messages"])
 api.add_router("/metrics", metrics_router, tags=["metrics"])
 api.add_router("/traces", traces_router, tags=["events"])
 api.add_router("/dead-letters", dead_letters_router, tags=["events"], auth=ApiKeyAuth(SEND))
+api.add_router(
+    "/deliverability",
+    deliverability_router,
+    tags=["deliverability"],
+    auth=ApiKeyAuth(CAMPAIGNS_WRITE),
+)
