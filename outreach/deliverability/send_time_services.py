@@ -38,7 +38,8 @@ HUMAN_LABELS = (
     Label.UNSUBSCRIBE,
     Label.OTHER,
 )
-HORIZON_DAYS = 7
+# Two weeks: a narrow window (one weekday) may lose a whole week to a public holiday.
+HORIZON_DAYS = 14
 
 
 def campaign_optimisation(*, campaign: Campaign) -> CampaignOptimisation:

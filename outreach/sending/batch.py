@@ -122,6 +122,10 @@ def _skip_reason(enrollment: Enrollment, campaign: Campaign, now: datetime) -> s
     return f"window: {check.reason}" if not check.open else ""
 
 
+def _plannable(reason: str) -> bool:
+    return not reason or reason.startswith("window: ")
+
+
 # Reasons that mean "this prospect can never get this sequence": end it.
 def _is_final(reason: str) -> bool:
     return reason == "suppressed" or reason.startswith("prospect ")
@@ -156,14 +160,13 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
         reasons = {row.pk: _skip_reason(row, campaign, now) for row in rows}
         later = {}
         if not dry_run:
-            eligible = [row for row in rows if not reasons[row.pk]]
-            later = send_time_plan_batch(campaign=campaign, enrollments=eligible, now=now)
+            # A closed window does not stop planning: every slot lies inside the window.
+            plannable = [row for row in rows if _plannable(reasons[row.pk])]
+            later = send_time_plan_batch(campaign=campaign, enrollments=plannable, now=now)
         final: list[tuple[Enrollment, str]] = []
         steps: dict[int, int] = {}
         for enrollment in rows:
-            reason = reasons[enrollment.pk] or (
-                "send-time slot later" if enrollment.pk in later else ""
-            )
+            reason = SLOT_LATER if enrollment.pk in later else reasons[enrollment.pk]
             if not reason and len(report.selected) >= capacity:
                 reason = "no inbox capacity today"
             if reason:
