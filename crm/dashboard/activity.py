@@ -180,4 +180,6 @@ def inbox_rows() -> list:
     """Warm-up status per inbox (cap, taken today, next free slot) from the sender."""
     from outreach.sending.warmup import warmup_status
 
-    return warmup_status(inboxes=list(Inbox.objects.order_by("email")))
+    # The deliverability row carries the provider preset's caps.
+    inboxes = Inbox.objects.select_related("deliverability").order_by("email")
+    return warmup_status(inboxes=list(inboxes))

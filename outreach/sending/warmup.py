@@ -176,7 +176,8 @@ def warmup_status(*, inboxes: list[Inbox] | None = None) -> list[InboxStatus]:
     """Cap, slots taken today and seconds to the next free slot for each inbox."""
     day = send_day()
     rows = []
-    for inbox in inboxes if inboxes is not None else Inbox.objects.order_by("email"):
+    everyone = Inbox.objects.select_related("deliverability").order_by("email")
+    for inbox in inboxes if inboxes is not None else everyone:
         cap = inbox_daily_cap(inbox=inbox, day=day)
         sent = inbox_sent_today(inbox=inbox, day=day)
         wait = pacing_wait_seconds(inbox=inbox) if sent < cap else _seconds_to_tomorrow()
