@@ -45,6 +45,10 @@ class InboxDeliverabilityForm(forms.ModelForm):
         help_text="PEM, write-only (never shown). Blank: keep the stored key.",
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["dkim_private_key"] = ""  # a textarea would print the stored key
+
     def clean_dkim_private_key(self) -> str:
         value = self.cleaned_data.get("dkim_private_key", "").strip()
         if not value:
