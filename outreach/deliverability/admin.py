@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from crm.errors import InvalidInput
+from crm.inbox_services import mail_host_check
 from jengu.admin_utils import EstimatedCountPaginator
 from jengu.bus import emit
 
@@ -161,6 +163,15 @@ class InboxDeliverabilityAdmin(admin.ModelAdmin):
 
 class SeedMailboxForm(forms.ModelForm):
     imap_password = _secret_field()
+
+    def clean_imap_host(self) -> str:
+        host = self.cleaned_data.get("imap_host", "")
+        if host and "imap_host" in self.changed_data:
+            try:  # the workers connect to it: the same guard as inboxes' mail hosts
+                mail_host_check(field="imap_host", host=host)
+            except InvalidInput as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return host
 
     def clean_imap_password(self) -> str:
         value = self.cleaned_data.get("imap_password", "")

@@ -32,8 +32,8 @@ from outreach.sending.bounces import (
     complaint_rate,
 )
 
-from .auth import inbox_deliverability_get
-from .models import AuthStatus, InboxDeliverability, PlacementTest
+from .auth import deliverability_log, inbox_deliverability_get
+from .models import AuthStatus, DeliverabilityLog, InboxDeliverability, PlacementTest
 
 PLACEMENT_WINDOW_DAYS = 28
 _AUTH_PENALTY = {
@@ -108,7 +108,11 @@ def inbox_health_evaluate(*, inbox: Inbox) -> InboxDeliverability:
     score, reasons = health_score(components)
     paused = bounce_protection_check(inbox=inbox, campaign=None)
     if complaint_protection_check(inbox=inbox):
-        paused.append("complaint rate")
+        paused.append(f"inbox {inbox.email}: complaint rate over the threshold")
+    for what in paused:
+        deliverability_log(
+            kind=DeliverabilityLog.Kind.AUTO_PAUSE, actor="rule:health", inbox=inbox, detail=what
+        )
     row.health_score = score
     row.health_report = {"components": components, "reasons": reasons, "paused": paused}
     row.health_evaluated_at = timezone.now()

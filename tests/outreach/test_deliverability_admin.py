@@ -102,3 +102,24 @@ def test_a_seed_password_is_write_only(admin_client):
     url = reverse("admin:outreach_seedmailbox_change", args=[seed.pk])
 
     assert "pw1" not in admin_client.get(url).content.decode()
+
+
+def test_a_seed_on_a_private_address_is_refused(admin_client):
+    response = admin_client.post(
+        reverse("admin:outreach_seedmailbox_add"),
+        {
+            "email": "seed@gmail.test",
+            "provider": "gmail",
+            "active": "on",
+            "imap_host": "127.0.0.1",
+            "imap_port": 993,
+            "imap_security": "tls",
+            "imap_username": "seed",
+            "inbox_folders": "[]",
+            "spam_folders": "[]",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "MAIL_HOSTS_ALLOWED_NETWORKS" in response.content.decode()
+    assert not SeedMailbox.objects.exists()

@@ -215,3 +215,22 @@ def test_the_complaint_threshold_defaults_to_a_tenth_of_a_percent():
     from django.conf import settings
 
     assert settings.COMPLAINT_RATE_THRESHOLD == 0.001
+
+
+def test_the_health_score_counts_each_signal_and_its_rules_pause(smtp_sink, settings):
+    from outreach.deliverability.health import grade, inbox_health_evaluate
+
+    settings.BOUNCE_MIN_SENDS = 20
+    inbox = make_inbox(smtp_sink)
+    InboxDeliverability.objects.create(inbox=inbox, auth_status="pass")
+    _sent(inbox, 100, bounced=3, days_ago=3)
+
+    row = inbox_health_evaluate(inbox=inbox)
+
+    inbox.refresh_from_db()
+    assert row.health_score == 70  # 3 % bounces: -30 (the cap); authentication passes
+    assert grade(row.health_score) == "at risk"
+    assert row.health_report["reasons"] == ["-30: bounce rate 3.0% (28 days)"]
+    assert inbox.sending_paused
+    log = DeliverabilityLog.objects.get(kind="auto_pause", inbox=inbox)
+    assert log.actor == "rule:health" and "bounced in" in log.detail
