@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from crm.admin import write_only_secret
 from crm.errors import InvalidInput
 from crm.inbox_services import mail_host_check
 from jengu.admin_utils import EstimatedCountPaginator
@@ -30,14 +31,6 @@ from .placement import placement_round
 
 def _actor(request: HttpRequest) -> str:
     return f"user:{request.user.get_username()}"
-
-
-def _secret_field() -> forms.CharField:
-    return forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Write-only. Blank: keep the stored value.",
-    )
 
 
 class InboxDeliverabilityForm(forms.ModelForm):
@@ -162,7 +155,7 @@ class InboxDeliverabilityAdmin(admin.ModelAdmin):
 
 
 class SeedMailboxForm(forms.ModelForm):
-    imap_password = _secret_field()
+    imap_password = write_only_secret()
 
     def clean_imap_host(self) -> str:
         host = self.cleaned_data.get("imap_host", "")
@@ -204,36 +197,33 @@ class SeedMailboxAdmin(admin.ModelAdmin):
         self.message_user(request, f"{len(placement_round())} placement test e-mails queued.")
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Rows written by the system only: listed and opened, never added or edited here."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(PlacementTest)
-class PlacementTestAdmin(admin.ModelAdmin):
+class PlacementTestAdmin(RecordAdmin):
     list_display = ("sent_at", "inbox", "seed", "status", "folder", "checked_at", "error")
     list_filter = ("status", "seed__provider")
     list_select_related = ("inbox", "seed")
     search_fields = ("=inbox__email", "=seed__email", "=token")
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(DeliverabilityLog)
-class DeliverabilityLogAdmin(admin.ModelAdmin):
+class DeliverabilityLogAdmin(RecordAdmin):
     list_display = ("created_at", "kind", "actor", "inbox", "campaign", "detail")
     list_filter = ("kind",)
     list_select_related = ("inbox", "campaign")
     search_fields = ("actor", "detail")
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(CampaignOptimisation)
@@ -244,17 +234,12 @@ class CampaignOptimisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(VariantPromotion)
-class VariantPromotionAdmin(admin.ModelAdmin):
+class VariantPromotionAdmin(RecordAdmin):
     list_display = ("step", "variant", "probability_best", "automatic", "promoted_by")
     list_display += ("promoted_at", "reverted_by", "reverted_at")
     list_select_related = ("step__campaign",)
+    # Promote from the campaign page or the API: they show the odds.
     actions = ("revert",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # promote from the campaign page or the API: they show the odds
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.action(description="Revert selected promotions (back to the even split)")
     def revert(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 
+from crm.api.prospects import api_actor
 from crm.models import Campaign, CampaignStep, Inbox
 from jengu.api_common import DbId
 from jengu.apikeys.auth import scope_require
@@ -27,10 +28,6 @@ from .selectors import (
 )
 
 router = Router()
-
-
-def _actor(request: HttpRequest) -> str:
-    return f"api:{request.auth.name}"  # type: ignore[attr-defined]
 
 
 class InboxDeliverabilityOut(Schema):
@@ -97,7 +94,7 @@ def patch_inbox(
     inbox = get_object_or_404(Inbox, pk=inbox_id)
     data = payload.model_dump(exclude_unset=True, exclude={"generate_dkim_key"})
     auth.inbox_deliverability_update(
-        inbox=inbox, data=data, actor=_actor(request), generate_key=payload.generate_dkim_key
+        inbox=inbox, data=data, actor=api_actor(request), generate_key=payload.generate_dkim_key
     )
     return _inbox_out(inbox)
 
@@ -109,7 +106,7 @@ def patch_inbox(
 )
 def check_inbox(request: HttpRequest, inbox_id: Path[DbId]) -> dict:
     inbox = get_object_or_404(Inbox, pk=inbox_id)
-    auth.inbox_auth_check(inbox=inbox, actor=_actor(request))
+    auth.inbox_auth_check(inbox=inbox, actor=api_actor(request))
     return _inbox_out(inbox)
 
 
@@ -122,7 +119,7 @@ def override_inbox(request: HttpRequest, inbox_id: Path[DbId], payload: Override
     scope_require(request, SEND)
     inbox = get_object_or_404(Inbox, pk=inbox_id)
     auth.inbox_auth_override(
-        inbox=inbox, enabled=payload.enabled, actor=_actor(request), note=payload.note
+        inbox=inbox, enabled=payload.enabled, actor=api_actor(request), note=payload.note
     )
     return _inbox_out(inbox)
 
@@ -249,7 +246,7 @@ def patch_optimisation(
     if changes:
         detail = f"campaign {campaign.name}: " + ", ".join(f"{k}={v}" for k, v in changes.items())
         auth.deliverability_log(
-            kind="settings_changed", actor=_actor(request), campaign=campaign, detail=detail
+            kind="settings_changed", actor=api_actor(request), campaign=campaign, detail=detail
         )
     return _optimisation_out(campaign)
 
@@ -301,7 +298,7 @@ def promote_variant(
     step = _step(campaign_id, order)
     if ab.active_promotion(step=step):
         raise HttpError(409, f"step {order} already has a promoted variant; revert it first")
-    ab.variant_promote(step=step, variant=payload.variant, actor=_actor(request))
+    ab.variant_promote(step=step, variant=payload.variant, actor=api_actor(request))
     return ab.step_ab_result(step=step)
 
 
@@ -314,6 +311,6 @@ def revert_variant(
     request: HttpRequest, campaign_id: Path[DbId], order: Path[int]
 ) -> ab.StepResult:
     step = _step(campaign_id, order)
-    if not ab.variant_promotion_revert(step=step, actor=_actor(request)):
+    if not ab.variant_promotion_revert(step=step, actor=api_actor(request)):
         raise HttpError(409, f"step {order} has no promoted variant")
     return ab.step_ab_result(step=step)

@@ -32,20 +32,27 @@ def refusal_blames_sender(detail: str) -> str:
     return reason.name if reason.about_us else ""
 
 
-def inbox_pause_for_refusal(*, inbox: Inbox, reason: str, detail: str) -> bool:
-    """Pause `inbox` for a refusal that blames it; False when it was already paused."""
-    why = f"{reason} at SMTP time: {detail[:300]}"
+def inbox_pause_alerted(*, inbox: Inbox, reason: str, why: str, actor: str, **context) -> bool:
+    """Pause `inbox` entirely, log it and alert an operator (once per inbox and reason).
+
+    False when it was already paused (the first reason is kept).
+    """
     if not inbox_pause(inbox=inbox, reason=why):
         return False
-    deliverability_log(
-        kind=DeliverabilityLog.Kind.AUTO_PAUSE, actor="rule:smtp_refusal", inbox=inbox, detail=why
-    )
+    deliverability_log(kind=DeliverabilityLog.Kind.AUTO_PAUSE, actor=actor, inbox=inbox, detail=why)
     transaction.on_commit(
         lambda: alert(
             "inbox_paused",
             f"Inbox {inbox.email} paused: {why}. Fix the cause, then clear "
             "'paused reason' in admin.",
             dedup_key=f"inbox:{inbox.pk}:{reason}",
+            **context,
         )
     )
     return True
+
+
+def inbox_pause_for_refusal(*, inbox: Inbox, reason: str, detail: str) -> bool:
+    """Pause `inbox` for an SMTP refusal that blames it; False when it was already paused."""
+    why = f"{reason} at SMTP time: {detail[:300]}"
+    return inbox_pause_alerted(inbox=inbox, reason=reason, why=why, actor="rule:smtp_refusal")
