@@ -134,13 +134,16 @@ class InboxDeliverabilityAdmin(admin.ModelAdmin):
                 detail=f"{obj.inbox.email}: {', '.join(settings_changed)} changed",
             )
 
-    @admin.action(description="Check authentication now (SPF, DKIM, DMARC, MX, MTA-STS)")
+    @admin.action(
+        description="Check authentication now (SPF, DKIM, DMARC, MX, MTA-STS)",
+        permissions=["change"],
+    )
     def check_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for row in queryset:
             emit("CheckInboxAuth", {"inbox_id": row.inbox_id, "actor": _actor(request)})
         self.message_user(request, f"{queryset.count()} checks queued; reload in a few seconds.")
 
-    @admin.action(description="Generate a new 2048-bit DKIM signing key")
+    @admin.action(description="Generate a new 2048-bit DKIM signing key", permissions=["change"])
     def generate_key(self, request: HttpRequest, queryset: QuerySet) -> None:
         for row in queryset.select_related("inbox"):
             auth.inbox_deliverability_update(
@@ -192,7 +195,7 @@ class SeedMailboxAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("last_checked_at", "last_error")
 
-    @admin.action(description="Send placement tests from every inbox now")
+    @admin.action(description="Send placement tests from every inbox now", permissions=["change"])
     def run_tests(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.message_user(request, f"{len(placement_round())} placement test e-mails queued.")
 
@@ -241,7 +244,12 @@ class VariantPromotionAdmin(RecordAdmin):
     # Promote from the campaign page or the API: they show the odds.
     actions = ("revert",)
 
-    @admin.action(description="Revert selected promotions (back to the even split)")
+    def has_revert_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("outreach.change_variantpromotion")
+
+    @admin.action(
+        description="Revert selected promotions (back to the even split)", permissions=["revert"]
+    )
     def revert(self, request: HttpRequest, queryset: QuerySet) -> None:
         reverted = sum(
             ab.variant_promotion_revert(step=promotion.step, actor=_actor(request))

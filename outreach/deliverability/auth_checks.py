@@ -16,6 +16,7 @@ from publicsuffixlist import PublicSuffixList
 
 from crm.models import Inbox
 from jengu.dns import DnsError, NoSuchDomain, Resolver
+from jengu.netguard import literal_address
 
 from . import dkim_keys, spf
 from .findings import ERROR, FAIL, PASS, WARN, AuthReport, Finding
@@ -28,6 +29,9 @@ def inbox_domain(inbox: Inbox) -> str:
 
 
 def _relay_addresses(resolver: Resolver, inbox: Inbox) -> list[str]:
+    literal = literal_address(inbox.smtp_host) if inbox.smtp_host else None
+    if literal:
+        return [literal]
     try:
         return resolver.addresses(inbox.smtp_host) if inbox.smtp_host else []
     except DnsError:

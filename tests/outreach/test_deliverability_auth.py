@@ -327,3 +327,14 @@ def test_a_bad_private_key_is_refused_with_a_reason():
         )
     with pytest.raises(InvalidInput, match="private key"):
         inbox_deliverability_update(inbox=box, data={"dkim_sign": True}, actor="user:ops")
+
+
+def test_the_demo_inbox_authenticates_so_make_run_keeps_sending():
+    from enrichment.demo_site import DEMO_SENDING_DOMAIN, DemoResolver
+
+    demo = InboxFactory(email=f"sam@{DEMO_SENDING_DOMAIN}", smtp_host="127.0.0.1")
+
+    report = inbox_auth_report(inbox=demo, resolver=DemoResolver())
+
+    assert report.spf_aligned
+    assert not report.alignment_fails
