@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.models import Inbox
-from jengu.bus import emit
+from jengu.bus import emit_many
 from outreach.replies.imap import imap_connect
 from outreach.sending import transport
 from outreach.sending.message import message_id_make
@@ -54,8 +54,7 @@ def placement_round(*, inboxes: list[Inbox] | None = None) -> list[PlacementTest
         for inbox in (testable_inboxes() if inboxes is None else inboxes)
         for seed in seeds
     ]
-    for test in created:
-        emit("SendPlacementTest", {"test_id": test.pk})
+    emit_many("SendPlacementTest", [{"test_id": test.pk} for test in created])
     return created
 
 

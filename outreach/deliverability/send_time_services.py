@@ -109,9 +109,11 @@ def send_time_plan_batch(
     Returns {enrollment id: when it is due instead}, for those whose sampled slot
     is later than now (the caller moves them there); the rest go now.
     """
-    optimisation = campaign_optimisation(campaign=campaign)
     first = [e for e in enrollments if e.current_step == 1]
-    if not optimisation.send_time_enabled or not first:
+    if not first:
+        return {}
+    optimisation = campaign_optimisation(campaign=campaign)
+    if not optimisation.send_time_enabled:
         return {}
     planned = set(
         SendTimeAssignment.objects.filter(enrollment__in=first).values_list(
