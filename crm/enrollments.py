@@ -10,7 +10,7 @@ too, the send's as a part of one statement that `outreach.sending.records` runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -82,6 +82,14 @@ def enrollments_claim(*, enrollment_ids: Sequence[int], now: datetime, lease: ti
     return Enrollment.objects.filter(pk__in=enrollment_ids).update(
         next_send_at=now + lease, updated_at=now
     )
+
+
+def enrollments_defer(*, until: Mapping[int, datetime], now: datetime) -> int:
+    """Move these enrollments' next send to a later time each (a send-time slot)."""
+    moved = list(Enrollment.objects.filter(pk__in=until).only("pk"))
+    for enrollment in moved:
+        enrollment.next_send_at, enrollment.updated_at = until[enrollment.pk], now
+    return Enrollment.objects.bulk_update(moved, ["next_send_at", "updated_at"], batch_size=500)
 
 
 def enrollment_claims_release(*, now: datetime, lease: timedelta) -> int:

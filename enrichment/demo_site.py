@@ -194,14 +194,24 @@ def demo_hotels() -> list[HotelSite]:
     return hotels
 
 
+# The demo inbox's domain (crm/demo.py): its SPF allows the local mail sink, so the
+# deliverability checks let it send first touches.
+DEMO_SENDING_DOMAIN = "jengu-demo.example"
+
+
 class DemoResolver(StaticResolver):
-    """The demo hotels' domains on 127.0.0.1, each with an MX; nothing else exists."""
+    """The demo hotels' domains on 127.0.0.1, each with an MX, and the demo inbox's
+    domain with SPF, DMARC and MX records; nothing else exists."""
 
     def __init__(self) -> None:
         domains = [site.domain for site in demo_hotels()]
         super().__init__(
-            addresses={d: ["127.0.0.1"] for d in domains},
-            mx={d: [(10, f"mx.{d}")] for d in domains},
+            addresses={d: ["127.0.0.1"] for d in [*domains, DEMO_SENDING_DOMAIN]},
+            mx={d: [(10, f"mx.{d}")] for d in [*domains, DEMO_SENDING_DOMAIN]},
+            txt={
+                DEMO_SENDING_DOMAIN: ["v=spf1 ip4:127.0.0.0/8 -all"],
+                f"_dmarc.{DEMO_SENDING_DOMAIN}": ["v=DMARC1; p=none"],
+            },
         )
 
 

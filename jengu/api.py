@@ -111,6 +111,7 @@ ROUTERS: list[tuple[str, str, str, str | None]] = [
     ("/metrics", "outreach.api.metrics.router", "metrics", None),
     ("/traces", "jengu.events.api.traces_router", "events", None),
     ("/dead-letters", "jengu.events.api.dead_letters_router", "events", SEND),
+    ("/deliverability", "outreach.deliverability.api.router", "deliverability", CAMPAIGNS_WRITE),
 ]
 for _prefix, _router, _tag, _write_scope in ROUTERS:
     if _write_scope:

@@ -36,6 +36,9 @@ class Resolver(Protocol):
     def addresses(self, host: str) -> list[str]:
         """A and AAAA addresses as strings; empty list: the name has none."""
 
+    def txt(self, name: str) -> list[str]:
+        """TXT records, each one's strings joined (RFC 7208 3.3); empty list: none."""
+
 
 class DnsPythonResolver:
     def __init__(self, lifetime: float | None = None) -> None:
@@ -65,6 +68,11 @@ class DnsPythonResolver:
             found += [r.to_text() for r in self._answer(host, "AAAA")]
         return found
 
+    def txt(self, name: str) -> list[str]:
+        # dnspython follows a CNAME (Microsoft 365 publishes DKIM keys behind one).
+        records = self._answer(name, "TXT")
+        return [b"".join(r.strings).decode("utf-8", "replace") for r in records]
+
 
 class StaticResolver:
     """Answers from tables, for tests and the local demo; unknown names do not exist.
@@ -77,16 +85,18 @@ class StaticResolver:
         addresses: dict[str, list[str]] | None = None,
         mx: dict[str, list[tuple[int, str]]] | None = None,
         timeouts: set[str] | None = None,
+        txt: dict[str, list[str]] | None = None,
     ) -> None:
         self.address_table = {k.lower(): v for k, v in (addresses or {}).items()}
         self.mx_table = {k.lower(): v for k, v in (mx or {}).items()}
+        self.txt_table = {k.lower(): v for k, v in (txt or {}).items()}
         self.timeouts = {name.lower() for name in timeouts or ()}
 
     def _check(self, name: str) -> str:
         name = name.lower().rstrip(".")
         if name in self.timeouts:
             raise DnsTimeout(f"{name}: timed out")
-        if name not in self.address_table and name not in self.mx_table:
+        if not any(name in table for table in (self.address_table, self.mx_table, self.txt_table)):
             raise NoSuchDomain(name)
         return name
 
@@ -95,6 +105,9 @@ class StaticResolver:
 
     def addresses(self, host: str) -> list[str]:
         return list(self.address_table.get(self._check(host), []))
+
+    def txt(self, name: str) -> list[str]:
+        return list(self.txt_table.get(self._check(name), []))
 
 
 @lru_cache(maxsize=8)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from jengu.admin_utils import EstimatedCountPaginator
 from outreach import approval_admin  # noqa: F401 - registers the approval queue
 from outreach.ai import admin as ai_admin  # noqa: F401 - registers AICall and breakers
+from outreach.deliverability import admin as deliverability_admin  # noqa: F401 - registers
 from outreach.models import EmailMessage, Suppression
 from outreach.replies import admin as replies_admin  # noqa: F401 - registers InboundEmailAdmin
 from outreach.sending import admin as sending_admin  # noqa: F401 - registers InboxAdmin

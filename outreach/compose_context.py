@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm.models import CampaignStep, Enrollment, Prospect
+from outreach.deliverability.promotions import promoted_variant_name
 
 logger = logging.getLogger(__name__)
 
@@ -126,12 +127,16 @@ def variant_choose(*, enrollment: Enrollment, step: CampaignStep) -> Variant:
     """The same enrollment always gets the same variant, across steps when it can.
 
     An enrollment keeps the variant it was first given while a step offers it;
-    otherwise a hash of the enrollment id picks one, so the split is even and
-    stable across retries and workers.
+    one without a variant yet gets the step's promoted winner when there is one
+    (deliverability/ab.py); otherwise a hash of the enrollment id picks one, so
+    the split is even and stable across retries and workers.
     """
     options = step_variants(step=step)
+    wanted = enrollment.variant
+    if not wanted and len(options) > 1:
+        wanted = promoted_variant_name(step_id=step.pk)
     for option in options:
-        if enrollment.variant and option.name == enrollment.variant:
+        if wanted and option.name == wanted:
             return option
     digest = hashlib.sha256(f"enrollment:{enrollment.pk}".encode()).digest()
     return options[int.from_bytes(digest[:8], "big") % len(options)]

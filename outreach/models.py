@@ -275,3 +275,15 @@ class PendingApproval(EmailMessage):
         proxy = True
         verbose_name = "message awaiting approval"
         verbose_name_plural = "approval queue"
+
+
+# Deliverability's models live in their package; importing them here registers them.
+from outreach.deliverability.models import (  # noqa: E402, F401
+    CampaignOptimisation,
+    DeliverabilityLog,
+    InboxDeliverability,
+    PlacementTest,
+    SeedMailbox,
+    SendTimeAssignment,
+    VariantPromotion,
+)

@@ -15,6 +15,7 @@ from jengu.bus import InvalidDataError, emit, event_actor
 from jengu.metrics import count
 from jengu.sql import fetch_row
 from outreach.compose import ComposeError, message_compose_for, step_of_enrollment
+from outreach.deliverability import tasks as deliverability_tasks  # noqa: F401 - its actors
 from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.imap import inbox_poll, pollable_inboxes
 from outreach.replies.services import inbound_process

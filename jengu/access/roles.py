@@ -36,6 +36,11 @@ VIEWER_PERMISSIONS = (
     *_crud("outreach.pendingapproval", "view"),
     *_crud("outreach.inboundemail", "view"),
     *_crud("outreach.suppression", "view"),
+    # Deliverability: inbox health, placement, send-time and A/B results.
+    *_crud("outreach.inboxdeliverability", "view"),
+    *_crud("outreach.placementtest", "view"),
+    *_crud("outreach.campaignoptimisation", "view"),
+    *_crud("outreach.variantpromotion", "view"),
 )
 SALES_PERMISSIONS = (
     *VIEWER_PERMISSIONS,
@@ -48,6 +53,9 @@ SALES_PERMISSIONS = (
     # Relabel replies and mark them handled.
     *_crud("outreach.inboundemail", "change"),
     *_crud("outreach.suppression", "add"),
+    # Send-time optimisation and A/B promotion of their campaigns.
+    *_crud("outreach.campaignoptimisation", "add", "change"),
+    *_crud("outreach.variantpromotion", "add", "change"),
 )
 OPERATOR_PERMISSIONS = (
     *SALES_PERMISSIONS,
@@ -59,6 +67,10 @@ OPERATOR_PERMISSIONS = (
     *_crud("outreach.emailmessage", "change"),
     *_crud("outreach.suppression", "change", "delete"),
     *_crud("outreach.aicall", "view", "change"),
+    # Inbox authentication (checks, the override), seed mailboxes, the deliverability log.
+    *_crud("outreach.inboxdeliverability", "change"),
+    *_crud("outreach.seedmailbox", "view", "add", "change", "delete"),
+    *_crud("outreach.deliverabilitylog", "view"),
     *_crud("events.event", "view"),
     *_crud("events.deadletter", "view", "change"),
     "events.view_system",

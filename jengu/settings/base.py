@@ -386,6 +386,10 @@ SEND_BATCH_INTERVAL_MINUTES = env.int("SEND_BATCH_INTERVAL_MINUTES", default=5)
 SEND_MAX_PER_DOMAIN_PER_DAY = env.int("SEND_MAX_PER_DOMAIN_PER_DAY", default=5)
 BOUNCE_RATE_THRESHOLD = env.float("BOUNCE_RATE_THRESHOLD", default=0.03)
 BOUNCE_MIN_SENDS = env.int("BOUNCE_MIN_SENDS", default=20)
+# The slow rule beside the 24-hour burst: hard bounces over this share of the sends of
+# the last BOUNCE_LONG_WINDOW_DAYS days (once BOUNCE_MIN_SENDS went) pause first touches.
+BOUNCE_LONG_RATE_THRESHOLD = env.float("BOUNCE_LONG_RATE_THRESHOLD", default=0.02)
+BOUNCE_LONG_WINDOW_DAYS = env.int("BOUNCE_LONG_WINDOW_DAYS", default=28)
 SEND_PACING_JITTER_SECONDS = env.int("SEND_PACING_JITTER_SECONDS", default=30)
 SEND_CLAIM_LEASE_MINUTES = env.int("SEND_CLAIM_LEASE_MINUTES", default=15)
 SEND_STUCK_AFTER_MINUTES = env.int("SEND_STUCK_AFTER_MINUTES", default=10)
@@ -421,8 +425,41 @@ INBOUND_TRUSTED_AUTHSERV_IDS = env.list("INBOUND_TRUSTED_AUTHSERV_IDS", default=
 # Envelope sender "inbox+<token>@domain" on SMTP inboxes (VERP): bounces name the e-mail
 # they are about even when they quote nothing of it. Needs plus-addressing on the inbox.
 BOUNCE_VERP_ENABLED = env.bool("BOUNCE_VERP_ENABLED", default=False)
-# Spam complaints per e-mail sent (30 days) above which an inbox's first touches pause.
-COMPLAINT_RATE_THRESHOLD = env.float("COMPLAINT_RATE_THRESHOLD", default=0.003)
+# Spam complaints per e-mail sent (30 days) above which an inbox's first touches pause
+# (0.1 %: Google's line for a healthy sender; at 0.3 % it starts refusing mail).
+COMPLAINT_RATE_THRESHOLD = env.float("COMPLAINT_RATE_THRESHOLD", default=0.001)
+# Deliverability: see docs/deliverability.md.
+# Hours between scheduled SPF/DKIM/DMARC/MX/MTA-STS checks of every active inbox's domain.
+DELIVERABILITY_AUTH_CHECK_HOURS = env.int("DELIVERABILITY_AUTH_CHECK_HOURS", default=24)
+# MTA-STS: check it at all, where its policy file lives, and how long to wait for it.
+DELIVERABILITY_MTA_STS_CHECK = env.bool("DELIVERABILITY_MTA_STS_CHECK", default=True)
+DELIVERABILITY_MTA_STS_POLICY_URL = env.str(
+    "DELIVERABILITY_MTA_STS_POLICY_URL", default="https://mta-sts.{domain}/.well-known/mta-sts.txt"
+)
+DELIVERABILITY_MTA_STS_TIMEOUT_SECONDS = env.float(
+    "DELIVERABILITY_MTA_STS_TIMEOUT_SECONDS", default=10.0
+)
+# Minutes between health-score evaluations (bounces, complaints, authentication, placement).
+DELIVERABILITY_HEALTH_INTERVAL_MINUTES = env.int(
+    "DELIVERABILITY_HEALTH_INTERVAL_MINUTES", default=60
+)
+# Placement tests: hours between rounds (0 = only on demand), minutes before the seed
+# mailboxes are first read, and hours after which a test e-mail not found is "missing".
+PLACEMENT_TEST_INTERVAL_HOURS = env.int("PLACEMENT_TEST_INTERVAL_HOURS", default=24)
+PLACEMENT_CHECK_AFTER_MINUTES = env.int("PLACEMENT_CHECK_AFTER_MINUTES", default=10)
+PLACEMENT_MISSING_AFTER_HOURS = env.int("PLACEMENT_MISSING_AFTER_HOURS", default=6)
+# Send-time optimisation: a human reply within this many hours counts as a success;
+# pseudo-observations the pooled prior is worth; settled first touches each group (slots
+# and holdout) needs before the lift is reported as more than "too early to say".
+SEND_TIME_REPLY_WINDOW_HOURS = env.int("SEND_TIME_REPLY_WINDOW_HOURS", default=72)
+SEND_TIME_PRIOR_STRENGTH = env.float("SEND_TIME_PRIOR_STRENGTH", default=20.0)
+SEND_TIME_MIN_SAMPLE = env.int("SEND_TIME_MIN_SAMPLE", default=100)
+# A/B winners: sends each variant needs before it can win, the probability of being best
+# that makes it the winner (and, with auto-promotion on, promotes it), Monte Carlo draws.
+AB_MIN_SENDS = env.int("AB_MIN_SENDS", default=100)
+AB_WIN_PROBABILITY = env.float("AB_WIN_PROBABILITY", default=0.95)
+AB_MONTE_CARLO_DRAWS = env.int("AB_MONTE_CARLO_DRAWS", default=20000)
+
 # django-anymail inbound webhooks (/anymail/<esp>/inbound/) use basic auth "user:password".
 ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
 

@@ -179,4 +179,6 @@ class SendingToday:
 
 def inbox_rows() -> list:
     """Warm-up status per inbox (cap, taken today, next free slot) from the sender."""
-    return warmup_status(inboxes=list(Inbox.objects.order_by("email")))
+    # The deliverability row carries the provider preset's caps.
+    inboxes = Inbox.objects.select_related("deliverability").order_by("email")
+    return warmup_status(inboxes=list(inboxes))

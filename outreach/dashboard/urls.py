@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from outreach.dashboard import deliverability_views as deliverability
 from outreach.dashboard import system_views, views
 
 # The dashboard's pages kept the namespace they had when the dashboard lived in crm:
@@ -29,4 +30,22 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="crm:login"), name="logout"),
+    path("inboxes/<int:inbox_id>/check/", deliverability.inbox_check, name="inbox_check"),
+    path("inboxes/<int:inbox_id>/override/", deliverability.inbox_override, name="inbox_override"),
+    path("inboxes/placement/run/", deliverability.placement_run, name="placement_run"),
+    path(
+        "campaigns/<int:campaign_id>/optimisation/",
+        deliverability.campaign_optimisation_set,
+        name="campaign_optimisation",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/steps/<int:order>/promote/",
+        deliverability.variant_promote,
+        name="variant_promote",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/steps/<int:order>/revert/",
+        deliverability.variant_revert,
+        name="variant_revert",
+    ),
 ]

@@ -18,6 +18,7 @@ from outreach.dashboard import activity, charts
 from outreach.dashboard import selectors as s
 from outreach.dashboard.access import dashboard_view
 from outreach.dashboard.params import id_list, id_param
+from outreach.deliverability.dashboard import campaign_page_context, inbox_page_context
 from outreach.models import InboundEmail
 from outreach.replies.errors import MalformedEmailError
 from outreach.replies.services import inbound_mark_handled, inbound_relabel
@@ -115,7 +116,12 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "dashboard/campaign_detail.html",
-        {"campaign": campaign, "b": breakdown, "steps": campaign.steps.all()},
+        {
+            "campaign": campaign,
+            "b": breakdown,
+            "steps": campaign.steps.all(),
+            **campaign_page_context(campaign=campaign),
+        },
     )
 
 
@@ -124,7 +130,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
     breakers = {b.name: b.state for b in health.breaker_states()}
     # One breaker per inbox connection, named by outreach.sending.rotation.inbox_breaker.
     rows = [(row, breakers.get(f"smtp:{row.inbox.id}")) for row in activity.inbox_rows()]
-    return render(request, "dashboard/inboxes.html", {"rows": rows})
+    return render(request, "dashboard/inboxes.html", {"rows": rows, **inbox_page_context()})
 
 
 @dashboard_view("outreach.view_inboundemail")

@@ -94,6 +94,8 @@ _TEXT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"authentication (checks? )?(failed|failure)s?\b.*\b(sender|domain|message)",
             r"authentication checks? (failed|failure)",
             r"sender (domain )?(is )?not authenticated",
+            # Microsoft's 550 5.7.515: "doesn't meet the required authentication level".
+            r"required authentication level",
         ),
     ),
     (
@@ -318,6 +320,7 @@ _STATUS = {
     "7.26": "auth_failure",
     "7.27": "not_accept",
     "7.28": "rate_limited",
+    "7.515": "auth_failure",
     "7.7": "content_rejected",
 }
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")

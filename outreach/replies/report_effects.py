@@ -24,9 +24,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.enrollments import enrollments_stop
-from crm.inbox_services import inbox_pause
 from crm.models import EmailStatus, Inbox, Stage
 from jengu.alerts import alert
+from outreach.deliverability.rules import inbox_pause_alerted
 from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.classify import Verdict
 from outreach.replies.prospect_changes import address_suppress, prospect_stop, stage_move
@@ -100,16 +100,9 @@ def _pause_sending_inbox(
         return [f"{reason}: no sending inbox known, nothing paused"]
     diagnostic = verdict.details.get("diagnostic", "")[:200]
     why = f"{reason} reported by the receiving server: {diagnostic}"
-    if inbox_pause(inbox=inbox, reason=why):
-        transaction.on_commit(
-            lambda: alert(
-                "inbox_paused",
-                f"Inbox {inbox.email} paused: {why}. Fix the cause, then clear "
-                "'paused reason' in admin.",
-                dedup_key=f"inbox:{inbox.pk}:{reason}",
-                inbound_id=inbound.pk,
-            )
-        )
+    if inbox_pause_alerted(
+        inbox=inbox, reason=reason, why=why, actor="rule:bounce", inbound_id=inbound.pk
+    ):
         return [f"inbox {inbox.email} paused ({reason}), operator alerted"]
     return [f"inbox {inbox.email} already paused"]
 

@@ -24,9 +24,12 @@ from crm.enrollments import (
     enrollment_claims_release,
     enrollment_stop_for_stage,
     enrollments_claim,
+    enrollments_defer,
 )
 from crm.models import Campaign, Enrollment, Inbox
 from jengu.bus import emit
+from outreach.deliverability.presets import preset_min_gap
+from outreach.deliverability.send_time_services import send_time_plan_batch
 from outreach.models import EmailMessage
 from outreach.suppression import suppressed_exists
 
@@ -42,6 +45,9 @@ IN_PROGRESS = [
     EmailMessage.Status.SENDING,
     EmailMessage.Status.UNCERTAIN,
 ]
+
+
+SLOT_LATER = "send-time slot later"
 
 
 @dataclass
@@ -83,9 +89,10 @@ def due_enrollments(*, campaign: Campaign, now: datetime) -> QuerySet[Enrollment
 def _inbox_batch_capacity(inbox: Inbox, day: date) -> int:
     """Sends `inbox` can make before the next batch: today's free slots, paced."""
     free = max(inbox_daily_cap(inbox=inbox, day=day) - inbox_sent_today(inbox=inbox, day=day), 0)
-    if inbox.min_gap_seconds <= 0:
+    gap = preset_min_gap(inbox=inbox)
+    if gap <= 0:
         return free
-    per_interval = math.ceil(settings.SEND_BATCH_INTERVAL_MINUTES * 60 / inbox.min_gap_seconds)
+    per_interval = math.ceil(settings.SEND_BATCH_INTERVAL_MINUTES * 60 / gap)
     return min(free, per_interval)
 
 
@@ -122,6 +129,10 @@ def _skip_reason(enrollment: Enrollment, campaign: Campaign, now: datetime) -> s
     return f"window: {check.reason}" if not check.open else ""
 
 
+def _plannable(reason: str) -> bool:
+    return not reason or reason.startswith("window: ")
+
+
 # Reasons that mean "this prospect can never get this sequence": end it.
 def _is_final(reason: str) -> bool:
     return reason == "suppressed" or reason.startswith("prospect ")
@@ -134,18 +145,30 @@ def _stop(enrollments: list[tuple[Enrollment, str]]) -> None:
 
 
 def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
-    """Claim and emit this campaign's due enrollments, up to its inboxes' free capacity."""
+    """Claim and emit this campaign's due enrollments, up to its inboxes' free capacity.
+
+    With send-time optimisation on, first touches not yet planned are first given a
+    time slot (deliverability/send_time_services.py); those due later move there.
+    """
     report = BatchReport(dry_run=dry_run)
     now = timezone.now()
     capacity = campaign_free_capacity(campaign=campaign)
     with transaction.atomic():
-        rows = due_enrollments(campaign=campaign, now=now).select_for_update(
-            skip_locked=True, of=("self",)
-        )[: settings.SEND_BATCH_SCAN_LIMIT]
+        rows = list(
+            due_enrollments(campaign=campaign, now=now).select_for_update(
+                skip_locked=True, of=("self",)
+            )[: settings.SEND_BATCH_SCAN_LIMIT]
+        )
+        reasons = {row.pk: _skip_reason(row, campaign, now) for row in rows}
+        later = {}
+        if not dry_run:
+            # A closed window does not stop planning: every slot lies inside the window.
+            plannable = [row for row in rows if _plannable(reasons[row.pk])]
+            later = send_time_plan_batch(campaign=campaign, enrollments=plannable, now=now)
         final: list[tuple[Enrollment, str]] = []
         steps: dict[int, int] = {}
         for enrollment in rows:
-            reason = _skip_reason(enrollment, campaign, now)
+            reason = SLOT_LATER if enrollment.pk in later else reasons[enrollment.pk]
             if not reason and len(report.selected) >= capacity:
                 reason = "no inbox capacity today"
             if reason:
@@ -158,6 +181,7 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
         if dry_run:
             return report
         _stop(final)
+        enrollments_defer(until=later, now=now)
         report.stopped = len(final)
         enrollments_claim(enrollment_ids=report.selected, now=now, lease=_lease())
         for enrollment_id in report.selected:

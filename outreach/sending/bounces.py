@@ -1,5 +1,6 @@
-"""Sender protection: too many hard bounces in 24 h, or spam complaints in 30 days, pause
-an inbox's first touches (follow-ups go on); an operator resumes in admin."""
+"""Sender protection: too many hard bounces (a burst in 24 h, or a rate over the last 28
+days), or spam complaints in 30 days, pause an inbox's first touches (follow-ups go on);
+an operator resumes in admin."""
 
 from __future__ import annotations
 
@@ -33,12 +34,22 @@ def bounce_rate(*, since_hours: int = 24, **filters: object) -> tuple[int, int]:
     return attempts.filter(status=Status.BOUNCED).count(), attempts.count()
 
 
-def _over_threshold(bounced: int, attempts: int) -> bool:
+def _over(bounced: int, attempts: int, threshold: float) -> bool:
     # Below a minimum volume one unlucky bounce would read as a huge rate.
-    return (
-        attempts >= settings.BOUNCE_MIN_SENDS
-        and bounced / attempts > settings.BOUNCE_RATE_THRESHOLD
-    )
+    return attempts >= settings.BOUNCE_MIN_SENDS and bounced / attempts > threshold
+
+
+def _bounce_verdict(**filters: object) -> str:
+    """Why the bounces of these sends call for a pause ('' if they do not): a burst in
+    24 h, or a rate over the long window (receivers judge a sender over weeks)."""
+    bounced, attempts = bounce_rate(**filters)
+    if _over(bounced, attempts, settings.BOUNCE_RATE_THRESHOLD):
+        return f"{bounced}/{attempts} bounced in 24 h"
+    days = settings.BOUNCE_LONG_WINDOW_DAYS
+    bounced, attempts = bounce_rate(since_hours=days * 24, **filters)
+    if _over(bounced, attempts, settings.BOUNCE_LONG_RATE_THRESHOLD):
+        return f"{bounced}/{attempts} bounced in {days} days"
+    return ""
 
 
 def bounce_protection_check(*, inbox: Inbox | None, campaign: Campaign | None) -> list[str]:
@@ -48,16 +59,16 @@ def bounce_protection_check(*, inbox: Inbox | None, campaign: Campaign | None) -
     it too). Returns what it paused. An operator resumes in admin.
     """
     paused = []
-    if inbox is not None and not inbox.sending_paused:
-        bounced, attempts = bounce_rate(inbox=inbox)
-        if _over_threshold(bounced, attempts):
-            Inbox.objects.filter(pk=inbox.pk).update(sending_paused=True)
-            paused.append(f"inbox {inbox.email}: {bounced}/{attempts} bounced in 24 h")
-    if campaign is not None and not campaign.first_steps_paused:
-        bounced, attempts = bounce_rate(campaign=campaign)
-        if _over_threshold(bounced, attempts):
-            Campaign.objects.filter(pk=campaign.pk).update(first_steps_paused=True)
-            paused.append(f"campaign {campaign.name}: {bounced}/{attempts} bounced in 24 h")
+    if inbox is not None and not inbox.sending_paused and (verdict := _bounce_verdict(inbox=inbox)):
+        Inbox.objects.filter(pk=inbox.pk).update(sending_paused=True)
+        paused.append(f"inbox {inbox.email}: {verdict}")
+    if (
+        campaign is not None
+        and not campaign.first_steps_paused
+        and (verdict := _bounce_verdict(campaign=campaign))
+    ):
+        Campaign.objects.filter(pk=campaign.pk).update(first_steps_paused=True)
+        paused.append(f"campaign {campaign.name}: {verdict}")
     for what in paused:
         logger.warning("bounce protection paused first steps of %s", what)
         alert("bounce_protection", f"First steps paused for {what}; resume in admin.")

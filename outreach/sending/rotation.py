@@ -13,6 +13,7 @@ from crm.models import Campaign, Inbox
 from jengu.redis_helpers import CircuitBreaker, redis_best_effort
 from jengu.redis_helpers.breaker import CLOSED, OPEN, BreakerState
 from jengu.sql import fetch_rows, row_instances, select_list
+from outreach.deliverability.models import InboxDeliverability
 
 from .warmup import (
     pacing_release,
@@ -81,18 +82,28 @@ class Pick:
     probing: tuple[int, ...] = ()  # inboxes whose half-open breaker has its probe out
 
 
-# Plain SQL: it runs on every send (jengu/sql.py). Bounce protection pauses first
-# touches only; follow-ups keep their inbox. An inbox paused for a reason (blocked by
-# receivers, failing authentication) sends nothing at all.
+# Plain SQL: it runs on every send (jengu/sql.py). Bounce protection and failing
+# domain authentication (the deliverability row's gate) pause first touches only;
+# follow-ups keep their inbox. An inbox paused for a reason (blocked by receivers,
+# refused for its authentication) sends nothing at all. The deliverability row comes
+# along (presets' caps, DKIM signing) so the send reads it without another query.
 _CANDIDATES_SQL = f"""
-SELECT {select_list(Inbox, "i")}
+SELECT {select_list(Inbox, "i")}, {select_list(InboxDeliverability, "d")}
 FROM {Inbox._meta.db_table} AS i
 JOIN {Campaign.inboxes.through._meta.db_table} AS ci ON ci.inbox_id = i.id
+LEFT JOIN {InboxDeliverability._meta.db_table} AS d ON d.inbox_id = i.id
 WHERE ci.campaign_id = %(campaign)s AND i.active
   AND NOT (i.id = ANY(%(exclude)s))
-  AND NOT (%(first_step)s AND i.sending_paused) AND i.paused_reason = ''
+  AND NOT (%(first_step)s AND (i.sending_paused OR COALESCE(d.first_touch_blocked, false)))
+  AND i.paused_reason = ''
 ORDER BY i.last_sent_at ASC NULLS FIRST, i.id
 """  # noqa: S608 - table names from the models
+
+
+def _with_settings(row) -> Inbox:
+    inbox, settings_row = row_instances(row, [Inbox, InboxDeliverability])
+    Inbox.deliverability.related.set_cached_value(inbox, settings_row)
+    return inbox
 
 
 def rotation_candidates(
@@ -100,7 +111,7 @@ def rotation_candidates(
 ) -> list[Inbox]:
     """Usable inboxes in the order to try: the preferred one, then the longest rested."""
     params = {"campaign": campaign.pk, "exclude": list(exclude), "first_step": first_step}
-    ordered = [row_instances(row, [Inbox])[0] for row in fetch_rows(_CANDIDATES_SQL, params)]
+    ordered = [_with_settings(row) for row in fetch_rows(_CANDIDATES_SQL, params)]
     ordered.sort(key=lambda inbox: inbox.pk != prefer)  # stable: keeps the rest order
     return ordered
 

@@ -27,6 +27,7 @@ from crm.models import Campaign, Enrollment, Inbox, Prospect
 from jengu.metrics import timed
 from jengu.redis_helpers import ProspectLock, redis_best_effort
 from jengu.sql import execute, fetch_row, instance_with_related, select_list
+from outreach.deliverability.rules import inbox_pause_for_refusal, refusal_blames_sender
 from outreach.models import EmailMessage
 
 from . import transport
@@ -294,11 +295,31 @@ def _count_for_breaker(inbox: Inbox, outcome: transport.TransportResult) -> None
             logger.info("inbox %s is back: %d held e-mails nudged", inbox.pk, woken)
 
 
+# Refusals a receiving server may word as being about our sender, not the recipient.
+REFUSALS = (transport.HARD_BOUNCE, transport.REJECTED, transport.DEFERRED)
+
+
+def _refused_for_sender(
+    message: EmailMessage, slot: Slot, outcome: transport.TransportResult, blame: str
+) -> None:
+    """The server refused our sender (authentication, blocklist): the recipient is fine.
+
+    The inbox is paused at once and the message tries the campaign's other inboxes.
+    """
+    inbox_pause_for_refusal(inbox=slot.inbox, reason=blame, detail=outcome.detail)
+    inbox_record_error(inbox=slot.inbox, detail=outcome.detail)
+    slot.release()
+    message.error = outcome.detail
+    logger.warning("inbox %s refused for %s: %s", slot.inbox.pk, blame, outcome.detail)
+
+
 def _record(
     message: EmailMessage, slot: Slot, outcome: transport.TransportResult
 ) -> SendResult | None:
     """Write the outcome to PostgreSQL, then give back the slot if nothing left."""
     inbox_id = slot.inbox.pk
+    if outcome.outcome in REFUSALS and (blame := refusal_blames_sender(outcome.detail)):
+        return _refused_for_sender(message, slot, outcome, blame)
     match outcome.outcome:
         case transport.ACCEPTED:
             message_record_sent(message=message, sent_at=timezone.now())

@@ -23,6 +23,7 @@ from urllib3.exceptions import ConnectTimeoutError
 
 from crm.models import Inbox
 from crm.upsert import PLAIN_EMAIL
+from outreach.deliverability.signing import outgoing_sign
 from outreach.mail_servers import GuardedSMTPBackend
 
 ACCEPTED = "accepted"
@@ -70,17 +71,20 @@ def _recipient_address(address: str, encoding: str) -> str:
     return address if PLAIN_EMAIL.fullmatch(address) else sanitize_address(address, encoding)
 
 
-def _mime_bytes(email: EmailMultiAlternatives) -> bytes:
+def _mime_bytes(email: EmailMultiAlternatives, inbox: Inbox) -> bytes:
     message = email.message()
     if message.is_multipart():
         # Left unset, the generator draws a boundary and compiles a regex per e-mail
         # to check the text does not contain it; 128 random bits cannot collide.
         message.set_boundary(f"=_jengu_{secrets.token_hex(16)}")
-    return message.as_bytes(linesep="\r\n")
+    return outgoing_sign(inbox=inbox, raw=message.as_bytes(linesep="\r\n"))
 
 
 def _smtp_hand_over(
-    conn: smtplib.SMTP, email: EmailMultiAlternatives, before_data: Callable[[], None]
+    conn: smtplib.SMTP,
+    email: EmailMultiAlternatives,
+    before_data: Callable[[], None],
+    inbox: Inbox,
 ) -> TransportResult:
     """MAIL, RCPT and DATA one by one, so a break is known to be before or during DATA."""
     encoding = email.encoding or settings.DEFAULT_CHARSET
@@ -99,7 +103,7 @@ def _smtp_hand_over(
             return TransportResult(outcome, f"RCPT {recipient} refused: {code} {reply!r}")
     before_data()
     try:
-        code, reply = conn.data(_mime_bytes(email))
+        code, reply = conn.data(_mime_bytes(email, inbox))
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
         return TransportResult(UNCERTAIN, _describe(exc))
     if code == 250:
@@ -116,7 +120,7 @@ def smtp_send(
     except (smtplib.SMTPException, OSError) as exc:
         return TransportResult(INBOX_FAILED, _describe(exc))
     try:
-        return _smtp_hand_over(backend.connection, email, before_data)
+        return _smtp_hand_over(backend.connection, email, before_data, inbox)
     except smtplib.SMTPDataError as exc:
         return TransportResult(REJECTED if exc.smtp_code >= 500 else INBOX_FAILED, _describe(exc))
     except (smtplib.SMTPException, OSError) as exc:

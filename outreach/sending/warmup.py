@@ -20,6 +20,7 @@ from django.utils import timezone
 from crm.models import Inbox
 from jengu.redis_helpers import CounterSeed, DailyCounter, get_redis
 from jengu.redis_helpers.client import key
+from outreach.deliverability.presets import preset_daily_cap, preset_min_gap
 from outreach.models import EmailMessage
 
 logger = logging.getLogger(__name__)
@@ -45,15 +46,17 @@ def _ramp(inbox: Inbox) -> list[int]:
 
 
 def inbox_daily_cap(*, inbox: Inbox, day: date | None = None) -> int:
-    """Today's cap: the ramp's value for this warm-up day, never above `daily_limit`."""
+    """Today's cap: the ramp's value for this warm-up day, never above `daily_limit`
+    nor the provider preset's daily maximum."""
     day = day or send_day()
+    limit = preset_daily_cap(inbox=inbox)
     if not inbox.warmup_enabled:
-        return inbox.daily_limit
+        return limit
     ramp = _ramp(inbox)
     index = max((day - inbox.warmup_start).days, 0)
     if index < len(ramp):
-        return min(ramp[index], inbox.daily_limit)
-    return inbox.daily_limit
+        return min(ramp[index], limit)
+    return limit
 
 
 def _counter() -> DailyCounter:
@@ -137,12 +140,13 @@ def _pace_key(inbox: Inbox) -> str:
 
 
 def pacing_reserve(*, inbox: Inbox) -> bool:
-    """Claim the inbox's next send; it then rests `min_gap_seconds` plus jitter.
+    """Claim the inbox's next send; it then rests `min_gap_seconds` (at least what its
+    provider preset's per-minute limit needs) plus jitter.
 
     One `SET NX PX`: the key's lifetime is the rest, so two workers cannot both
     send from the inbox inside one gap.
     """
-    gap = inbox.min_gap_seconds
+    gap = preset_min_gap(inbox=inbox)
     if gap <= 0:
         return True
     jitter = random.uniform(0, settings.SEND_PACING_JITTER_SECONDS)  # noqa: S311 - not crypto
@@ -172,7 +176,8 @@ def warmup_status(*, inboxes: list[Inbox] | None = None) -> list[InboxStatus]:
     """Cap, slots taken today and seconds to the next free slot for each inbox."""
     day = send_day()
     rows = []
-    for inbox in inboxes if inboxes is not None else Inbox.objects.order_by("email"):
+    everyone = Inbox.objects.select_related("deliverability").order_by("email")
+    for inbox in inboxes if inboxes is not None else everyone:
         cap = inbox_daily_cap(inbox=inbox, day=day)
         sent = inbox_sent_today(inbox=inbox, day=day)
         wait = pacing_wait_seconds(inbox=inbox) if sent < cap else _seconds_to_tomorrow()

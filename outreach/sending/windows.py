@@ -37,8 +37,13 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone `name` (UTC when blank or unknown)."""
+    return _zone(name or "UTC")
+
+
 def prospect_zone(prospect: Prospect) -> ZoneInfo:
-    return _zone(prospect.timezone or "UTC")
+    return zone_named(prospect.timezone)
 
 
 @lru_cache(maxsize=256)

@@ -3,6 +3,8 @@
 It records every accepted message and can be told to misbehave:
 - `refuse_mail = True`: answer 451 to MAIL FROM (a server having trouble);
 - `bounce = {"a@x.example"}`: answer 550 to RCPT for those addresses (hard bounce);
+- `rcpt_replies = {"a@x.example": "550 5.7.515 ..."}`: answer RCPT for those addresses
+  with exactly that reply (a receiver refusing our sender, say);
 - `drop_during_data = True`: close the connection after receiving DATA, before
   replying (the e-mail arrived, the sender cannot know: the uncertain case);
 - `data_delay = seconds`: take that long to accept each message (as real servers
@@ -40,6 +42,7 @@ class Received:
     rcpt_tos: list[str]
     message: Message
     at: float = field(default_factory=time.time)  # when it was accepted (epoch seconds)
+    raw: bytes = b""  # the bytes as received (for signature checks)
 
 
 @dataclass
@@ -47,6 +50,7 @@ class SmtpSink:
     refuse_mail: bool = False
     drop_during_data: bool = False
     bounce: set[str] = field(default_factory=set)
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
     data_delay: float = 0.0
     on_command: Callable[[str], None] | None = None
     messages: list[Received] = field(default_factory=list)
@@ -69,6 +73,8 @@ class SmtpSink:
         self._notify("RCPT")
         if address.lower() in self.bounce:
             return "550 5.1.1 no such user"
+        if address.lower() in self.rcpt_replies:
+            return self.rcpt_replies[address.lower()]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -76,10 +82,9 @@ class SmtpSink:
         self._notify("DATA")
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
+        raw = envelope.original_content or envelope.content
         received = Received(
-            envelope.mail_from,
-            list(envelope.rcpt_tos),
-            email.message_from_bytes(envelope.original_content or envelope.content),
+            envelope.mail_from, list(envelope.rcpt_tos), email.message_from_bytes(raw), raw=raw
         )
         with self._lock:
             self.messages.append(received)

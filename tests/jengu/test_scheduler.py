@@ -169,5 +169,7 @@ def test_a_second_stop_signal_does_not_interrupt_the_scheduler_shutting_down(cro
     wait_for(lambda: said(process, "Shutting down scheduler"), 30, "the shutdown to start")
     process.send_signal(signal.SIGTERM)  # as a supervisor that signals the group too
 
-    assert process.wait(30) == 0
-    assert "Traceback" not in process.log_path.read_text()
+    code = process.wait(30)
+    log = process.log_path.read_text()
+    assert code == 0, log
+    assert "Traceback" not in log, log

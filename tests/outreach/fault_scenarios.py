@@ -30,6 +30,8 @@ SENDING_ENV = {
     "ANTHROPIC_API_KEY": "",
     "SEND_PACING_JITTER_SECONDS": "0",
     "SEND_MAX_PER_DOMAIN_PER_DAY": "1000",
+    # The scheduler checks the inboxes' domain at start: it must authenticate.
+    "ENRICHMENT_DNS_RESOLVER": "tests.fakes.sending_dns.SendingDomainResolver",
 }
 # The fault starts once this share of the batch is out.
 FAULT_AT = 0.3

@@ -1,0 +1,2 @@
+"""Deliverability: authentication checks, inbox health, placement tests, send-time
+optimisation and A/B winners (docs/deliverability.md)."""
