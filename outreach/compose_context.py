@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm.models import CampaignStep, Enrollment, Prospect
-from outreach.deliverability.promotions import promoted_variant_name
+from outreach.deliverability_models import VariantPromotion
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +121,12 @@ def step_variants(*, step: CampaignStep) -> list[Variant]:
             )
         )
     return options
+
+
+def promoted_variant_name(*, step_id: int) -> str:
+    """The promoted variant of a step ('' when none): compose gives it to new enrollments."""
+    found = VariantPromotion.objects.filter(step_id=step_id, reverted_at__isnull=True)
+    return found.values_list("variant", flat=True).first() or ""
 
 
 def variant_choose(*, enrollment: Enrollment, step: CampaignStep) -> Variant:

@@ -277,8 +277,8 @@ class PendingApproval(EmailMessage):
         verbose_name_plural = "approval queue"
 
 
-# Deliverability's models live in their package; importing them here registers them.
-from outreach.deliverability.models import (  # noqa: E402, F401
+# Deliverability's models live in their own module; importing them here registers them.
+from outreach.deliverability_models import (  # noqa: E402, F401
     CampaignOptimisation,
     DeliverabilityLog,
     InboxDeliverability,

@@ -15,8 +15,9 @@ from crm.models import Campaign, CampaignStep, Inbox
 from jengu.bus import emit
 from outreach.dashboard.access import dashboard_view
 from outreach.deliverability import ab, auth
-from outreach.deliverability.models import CampaignOptimisation
 from outreach.deliverability.placement import placement_round
+from outreach.deliverability_models import CampaignOptimisation
+from outreach.sending.deliverability_log import deliverability_log
 
 
 def _actor(request: HttpRequest) -> str:
@@ -74,7 +75,7 @@ def campaign_optimisation_set(request: HttpRequest, campaign_id: int) -> HttpRes
     }
     CampaignOptimisation.objects.update_or_create(campaign=campaign, defaults=changes)
     detail = f"campaign {campaign.name}: " + ", ".join(f"{k}={v}" for k, v in changes.items())
-    auth.deliverability_log(
+    deliverability_log(
         kind="settings_changed", actor=_actor(request), campaign=campaign, detail=detail
     )
     messages.success(request, "Optimisation settings saved.")

@@ -22,13 +22,12 @@ from django.utils import timezone
 
 from crm.errors import InvalidInput
 from crm.models import Campaign, CampaignStep
+from outreach.bayes import Counts, probability_best, rate
 from outreach.compose_context import step_variants
+from outreach.deliverability_models import DeliverabilityLog, VariantPromotion
 from outreach.models import EmailMessage, InboundEmail
+from outreach.sending.deliverability_log import deliverability_log
 
-from .auth import deliverability_log
-from .bayes import probability_best, rate
-from .models import DeliverabilityLog, VariantPromotion
-from .send_time import Counts
 from .send_time_services import HUMAN_LABELS
 
 Kind = DeliverabilityLog.Kind

@@ -15,10 +15,7 @@ from crm.errors import InvalidInput
 from crm.inbox_services import mail_host_check
 from jengu.admin_utils import EstimatedCountPaginator
 from jengu.bus import emit
-from outreach.sending.admin import write_only_secret
-
-from . import ab, auth, dkim_keys
-from .models import (
+from outreach.deliverability_models import (
     CampaignOptimisation,
     DeliverabilityLog,
     InboxDeliverability,
@@ -26,6 +23,11 @@ from .models import (
     SeedMailbox,
     VariantPromotion,
 )
+from outreach.sending import dkim
+from outreach.sending.admin import write_only_secret
+from outreach.sending.deliverability_log import deliverability_log
+
+from . import ab, auth
 from .placement import placement_round
 
 
@@ -49,8 +51,8 @@ class InboxDeliverabilityForm(forms.ModelForm):
         if not value:
             return self.instance.dkim_private_key if self.instance.pk else ""
         try:
-            dkim_keys.private_key_check(value)
-        except dkim_keys.DkimKeyError as exc:
+            dkim.private_key_check(value)
+        except dkim.DkimKeyError as exc:
             raise forms.ValidationError(str(exc)) from None
         return value
 
@@ -127,7 +129,7 @@ class InboxDeliverabilityAdmin(admin.ModelAdmin):
             )
         settings_changed = [f for f in auth.SETTINGS_FIELDS if f in form.changed_data]
         if settings_changed:
-            auth.deliverability_log(
+            deliverability_log(
                 kind=DeliverabilityLog.Kind.SETTINGS_CHANGED,
                 actor=_actor(request),
                 inbox=obj.inbox,

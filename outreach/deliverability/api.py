@@ -16,10 +16,11 @@ from crm.models import Campaign, CampaignStep, Inbox
 from jengu.api_common import DbId
 from jengu.apikeys.auth import scope_require
 from jengu.apikeys.scopes import SEND
+from outreach.deliverability_models import CampaignOptimisation, ProviderPreset
+from outreach.sending.deliverability_log import deliverability_log
+from outreach.sending.dkim import dns_record_for
 
 from . import ab, auth, placement, send_time_services
-from .dkim_keys import dns_record_for
-from .models import CampaignOptimisation, ProviderPreset
 from .selectors import (
     inbox_summaries,
     inbox_summary,
@@ -245,7 +246,7 @@ def patch_optimisation(
     CampaignOptimisation.objects.update_or_create(campaign=campaign, defaults=changes)
     if changes:
         detail = f"campaign {campaign.name}: " + ", ".join(f"{k}={v}" for k, v in changes.items())
-        auth.deliverability_log(
+        deliverability_log(
             kind="settings_changed", actor=api_actor(request), campaign=campaign, detail=detail
         )
     return _optimisation_out(campaign)

@@ -21,11 +21,12 @@ from crm.errors import InvalidInput
 from crm.models import Inbox
 from jengu.alerts import alert
 from jengu.dns import Resolver, get_resolver
+from outreach.deliverability_models import DeliverabilityLog, InboxDeliverability, ProviderPreset
+from outreach.sending import dkim
+from outreach.sending.deliverability_log import deliverability_log
 
-from . import dkim_keys
 from .auth_checks import inbox_auth_report
 from .findings import ERROR
-from .models import DeliverabilityLog, InboxDeliverability, ProviderPreset
 
 logger = logging.getLogger(__name__)
 Kind = DeliverabilityLog.Kind
@@ -40,15 +41,6 @@ def inbox_deliverability_get(*, inbox: Inbox) -> InboxDeliverability:
 def _row_locked(inbox: Inbox) -> InboxDeliverability:
     row = inbox_deliverability_get(inbox=inbox)
     return InboxDeliverability.objects.select_for_update().get(pk=row.pk)
-
-
-def deliverability_log(
-    *, kind: str, actor: str, detail: str, inbox: Inbox | None = None, campaign=None
-) -> None:
-    DeliverabilityLog.objects.create(
-        kind=kind, actor=actor[:150], detail=detail[:1000], inbox=inbox, campaign=campaign
-    )
-    logger.info("deliverability %s by %s: %s", kind, actor, detail)
 
 
 def _gate(row: InboxDeliverability) -> bool:
@@ -133,8 +125,8 @@ def _clean_settings(row: InboxDeliverability, data: Mapping[str, Any]) -> list[s
             if not value:
                 continue  # write-only: a blank keeps the stored key
             try:
-                dkim_keys.private_key_check(value)
-            except dkim_keys.DkimKeyError as exc:
+                dkim.private_key_check(value)
+            except dkim.DkimKeyError as exc:
                 raise InvalidInput(name, str(exc)) from None
         if name == "provider_preset" and value not in ProviderPreset.values:
             raise InvalidInput(name, f"choose one of {', '.join(ProviderPreset.values)}")
@@ -151,7 +143,7 @@ def inbox_deliverability_update(
     row = inbox_deliverability_get(inbox=inbox)
     changed = _clean_settings(row, data)
     if generate_key:
-        row.dkim_private_key = dkim_keys.private_key_generate()
+        row.dkim_private_key = dkim.private_key_generate()
         changed.append("dkim_private_key (generated)")
     if row.dkim_sign and not row.dkim_private_key:
         raise InvalidInput("dkim_private_key", "DKIM signing needs a private key")

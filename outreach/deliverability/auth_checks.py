@@ -17,11 +17,12 @@ from publicsuffixlist import PublicSuffixList
 from crm.models import Inbox
 from jengu.dns import DnsError, NoSuchDomain, Resolver
 from jengu.netguard import literal_address
+from outreach.sending import dkim
+from outreach.sending.presets import dkim_selector_for, inbox_preset, inbox_settings
 
-from . import dkim_keys, spf
+from . import spf
 from .findings import ERROR, FAIL, PASS, WARN, AuthReport, Finding
 from .mta_sts import mta_sts_check
-from .presets import dkim_selector_for, inbox_preset, inbox_settings
 
 
 def inbox_domain(inbox: Inbox) -> str:
@@ -123,35 +124,33 @@ def dkim_finding(resolver: Resolver, inbox: Inbox, domain: str) -> tuple[Finding
         return Finding("dkim", ERROR, f"DKIM lookup failed: {exc}", "Check again later."), False
     if not records:
         return Finding("dkim", FAIL, f"No DKIM key at {name}.", _dkim_fix(name, row)), False
-    key = dkim_keys.published_key_parse(records[0])
+    key = dkim.published_key_parse(records[0])
     details = {"selector": selector, "name": name, "kind": key.kind, "bits": key.bits}
     problem = _dkim_problem(key, row, signing)
     if problem:
         return Finding("dkim", FAIL, problem, _dkim_fix(name, row), details), False
-    if key.kind == "rsa" and key.bits < dkim_keys.GOOD_BITS:
-        fix = f"Rotate to a {dkim_keys.GOOD_BITS}-bit key."
+    if key.kind == "rsa" and key.bits < dkim.GOOD_BITS:
+        fix = f"Rotate to a {dkim.GOOD_BITS}-bit key."
         return Finding("dkim", WARN, f"DKIM key is {key.bits} bits.", fix, details), True
     summary = f"DKIM key at {name} ({key.kind}, {key.bits} bits)."
     return Finding("dkim", PASS, summary, "", details), True
 
 
-def _dkim_problem(key: dkim_keys.PublishedKey, row, signing: bool) -> str:
+def _dkim_problem(key: dkim.PublishedKey, row, signing: bool) -> str:
     if key.revoked:
         return "The DKIM key is revoked (empty p=)."
     if key.error:
         return f"The DKIM record is unusable: {key.error}."
-    if key.kind == "rsa" and key.bits < dkim_keys.MIN_BITS:
+    if key.kind == "rsa" and key.bits < dkim.MIN_BITS:
         return f"The DKIM key has {key.bits} bits; receivers ignore keys under 1024."
-    if signing and key.public != dkim_keys.public_der(row.dkim_private_key):
+    if signing and key.public != dkim.public_der(row.dkim_private_key):
         return "The published key is not the one Jengu signs with."
     return ""
 
 
 def _dkim_fix(name: str, row) -> str:
     if row and row.dkim_sign and row.dkim_private_key:
-        return (
-            f'Publish a TXT record at {name}: "{dkim_keys.dns_record_for(row.dkim_private_key)}".'
-        )
+        return f'Publish a TXT record at {name}: "{dkim.dns_record_for(row.dkim_private_key)}".'
     return f"Turn on DKIM signing at your mail provider and publish its key at {name}."
 
 

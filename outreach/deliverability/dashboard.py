@@ -4,9 +4,9 @@ are templates/dashboard/_deliverability_*.html)."""
 from __future__ import annotations
 
 from crm.models import Campaign
+from outreach.deliverability_models import DeliverabilityLog, SeedMailbox
 
 from .ab import campaign_ab_results
-from .models import DeliverabilityLog, SeedMailbox
 from .selectors import inbox_summaries, placement_by_inbox_and_provider, placement_weekly
 from .send_time_services import (
     campaign_optimisation,

@@ -25,15 +25,21 @@ from django.db.models import Count
 from django.utils import timezone
 
 from crm.models import Inbox
+from outreach.deliverability_models import (
+    AuthStatus,
+    DeliverabilityLog,
+    InboxDeliverability,
+    PlacementTest,
+)
 from outreach.sending.bounces import (
     bounce_protection_check,
     bounce_rate,
     complaint_protection_check,
     complaint_rate,
 )
+from outreach.sending.deliverability_log import deliverability_log
 
-from .auth import deliverability_log, inbox_deliverability_get
-from .models import AuthStatus, DeliverabilityLog, InboxDeliverability, PlacementTest
+from .auth import inbox_deliverability_get
 
 PLACEMENT_WINDOW_DAYS = 28
 _AUTH_PENALTY = {

@@ -24,12 +24,11 @@ from django.utils import timezone
 
 from crm.models import Inbox
 from jengu.bus import emit_many
+from outreach.deliverability_models import PlacementTest, SeedMailbox
 from outreach.replies.imap import imap_connect
 from outreach.sending import transport
 from outreach.sending.message import message_id_make
 from outreach.sending.warmup import send_day, warmup_release, warmup_reserve
-
-from .models import PlacementTest, SeedMailbox
 
 logger = logging.getLogger(__name__)
 HEADER = "X-Jengu-Placement"

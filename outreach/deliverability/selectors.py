@@ -10,10 +10,10 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from crm.models import Inbox
+from outreach.deliverability_models import InboxDeliverability, PlacementTest
+from outreach.sending.presets import inbox_preset, inbox_settings, preset_daily_cap, preset_min_gap
 
 from .health import grade
-from .models import InboxDeliverability, PlacementTest
-from .presets import inbox_preset, inbox_settings, preset_daily_cap, preset_min_gap
 
 SETTLED = (PlacementTest.Status.INBOX, PlacementTest.Status.SPAM, PlacementTest.Status.MISSING)
 

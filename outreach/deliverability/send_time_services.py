@@ -1,9 +1,7 @@
-"""Send-time optimisation against the database: planning first touches, settling outcomes,
-and the campaign's report (the learned slots and the lift over the holdout).
+"""Send-time optimisation's control loop: settling outcomes, and the campaign's report
+(the learned slots and the lift over the holdout).
 
-The send batch asks `send_time_plan_batch` about the first touches it is about to
-claim. Each gets one `SendTimeAssignment`: a random holdout share keeps the
-window's plain schedule (it goes now), the rest are moved to a sampled slot.
+The send batch plans first touches into slots (outreach/sending/send_time.py).
 Outcomes are settled SEND_TIME_REPLY_WINDOW_HOURS after the e-mail went: a human
 reply (not an auto-reply, bounce or complaint) in that time is a success; a first
 touch that never went (bounced, refused, sequence stopped) is left out.
@@ -11,22 +9,18 @@ touch that never went (bounced, refused, sequence stopped) is left out.
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from crm.models import Campaign, Enrollment
+from outreach.bayes import Counts, Lift, lift_estimate
+from outreach.deliverability_models import SendTimeAssignment
 from outreach.models import EmailMessage, InboundEmail
-from outreach.sending.windows import prospect_zone, window_check, zone_named
-
-from .bayes import Lift, lift_estimate
-from .models import CampaignOptimisation, SendTimeAssignment
-from .send_time import Counts, SlotModel, candidate_slots, slot_of
+from outreach.sending.send_time import campaign_optimisation, slot_model_load, slot_of
+from outreach.sending.windows import zone_named
 
 Label = InboundEmail.Label
 # A person wrote back (whatever they said); auto-replies, bounces and complaints did not.
@@ -38,118 +32,6 @@ HUMAN_LABELS = (
     Label.UNSUBSCRIBE,
     Label.OTHER,
 )
-# Two weeks: a narrow window (one weekday) may lose a whole week to a public holiday.
-HORIZON_DAYS = 14
-
-
-def campaign_optimisation(*, campaign: Campaign) -> CampaignOptimisation:
-    """The campaign's settings row, or the defaults (not saved) when it has none."""
-    found = CampaignOptimisation.objects.filter(campaign=campaign).first()
-    return found or CampaignOptimisation(campaign=campaign)
-
-
-def slot_model_load(*, by_industry: bool) -> SlotModel:
-    """Settled outcomes of every campaign, per (zone, industry or "", slot)."""
-    rows = (
-        SendTimeAssignment.objects.filter(replied__isnull=False)
-        .exclude(sent_slot="")
-        .values("zone", "industry", "sent_slot")
-        .annotate(sends=Count("pk"), replies=Sum(Cast("replied", IntegerField())))
-    )
-    arms: dict = {}
-    for row in rows:
-        key = (row["zone"], row["industry"] if by_industry else "", row["sent_slot"])
-        arms.setdefault(key, Counts()).add(row["replies"] or 0, row["sends"])
-    return SlotModel(arms=arms, prior_strength=settings.SEND_TIME_PRIOR_STRENGTH)
-
-
-@dataclass(frozen=True)
-class Plan:
-    holdout: bool
-    slot: str
-    at: datetime
-
-
-def send_time_plan(
-    *,
-    enrollment: Enrollment,
-    optimisation: CampaignOptimisation,
-    model: SlotModel,
-    rng: random.Random,
-    now: datetime,
-) -> Plan:
-    """Holdout (go now, as the window allows) or the sampled slot's first open instant."""
-    prospect, campaign = enrollment.prospect, optimisation.campaign
-    zone = prospect_zone(prospect)
-    if rng.random() < optimisation.holdout_share:
-        return Plan(True, "", now)
-    slots = candidate_slots(
-        now=now,
-        zone=zone,
-        is_open=lambda at: window_check(campaign=campaign, prospect=prospect, at=at).open,
-        days=HORIZON_DAYS,
-    )
-    if not slots:
-        return Plan(False, "", now)  # the window never opens this week: the batch decides
-    industry = prospect.industry if optimisation.by_industry else ""
-    arms = [(str(zone), industry, slot) for slot in slots]
-    chosen = model.choose(arms, rng)[2]
-    return Plan(False, chosen, slots[chosen])
-
-
-def send_time_plan_batch(
-    *,
-    campaign: Campaign,
-    enrollments: list[Enrollment],
-    now: datetime,
-    rng: random.Random | None = None,
-) -> dict[int, datetime]:
-    """Plan the first touches among `enrollments` that have no plan yet.
-
-    Returns {enrollment id: when it is due instead}, for those whose sampled slot
-    is later than now (the caller moves them there); the rest go now.
-    """
-    first = [e for e in enrollments if e.current_step == 1]
-    if not first:
-        return {}
-    optimisation = campaign_optimisation(campaign=campaign)
-    if not optimisation.send_time_enabled:
-        return {}
-    planned = set(
-        SendTimeAssignment.objects.filter(enrollment__in=first).values_list(
-            "enrollment_id", flat=True
-        )
-    )
-    todo = [e for e in first if e.pk not in planned]
-    if not todo:
-        return {}
-    model = slot_model_load(by_industry=optimisation.by_industry)
-    rng = rng or random.Random()  # noqa: S311 - sampling, not secrets
-    later: dict[int, datetime] = {}
-    rows = []
-    for enrollment in todo:
-        plan = send_time_plan(
-            enrollment=enrollment, optimisation=optimisation, model=model, rng=rng, now=now
-        )
-        rows.append(_assignment(enrollment, campaign, plan, optimisation))
-        if plan.at > now:
-            later[enrollment.pk] = plan.at
-    SendTimeAssignment.objects.bulk_create(rows, ignore_conflicts=True)
-    return later
-
-
-def _assignment(
-    enrollment: Enrollment, campaign: Campaign, plan: Plan, optimisation: CampaignOptimisation
-) -> SendTimeAssignment:
-    return SendTimeAssignment(
-        enrollment=enrollment,
-        campaign=campaign,
-        holdout=plan.holdout,
-        zone=str(prospect_zone(enrollment.prospect)),
-        industry=enrollment.prospect.industry[:128] if optimisation.by_industry else "",
-        planned_slot=plan.slot,
-        planned_at=plan.at,
-    )
 
 
 # --- Settling outcomes --------------------------------------------------------------

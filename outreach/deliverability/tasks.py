@@ -11,11 +11,11 @@ from dramatiq_crontab import interval
 
 from crm.models import Inbox
 from jengu.bus import emit, event_actor
+from outreach.deliverability_models import PlacementTest, SeedMailbox
 
 from .ab import winners_auto_promote
 from .auth import inbox_auth_check
 from .health import inbox_health_evaluate
-from .models import PlacementTest, SeedMailbox
 from .placement import placement_round, placement_send, seed_check, seeds_with_pending_tests
 from .send_time_services import send_time_settle
 

@@ -16,7 +16,7 @@ from outreach.replies import phrases
 from outreach.replies.dates import return_date
 from outreach.replies.dsn import DeliveryStatus
 from outreach.replies.parsing import ParsedEmail
-from outreach.replies.reasons import bounce_reason
+from outreach.sending.reasons import bounce_reason
 
 Label = InboundEmail.Label
 Method = InboundEmail.Method

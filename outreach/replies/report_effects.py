@@ -26,13 +26,13 @@ from django.utils import timezone
 from crm.enrollments import enrollments_stop
 from crm.models import EmailStatus, Inbox, Stage
 from jengu.alerts import alert
-from outreach.deliverability.rules import inbox_pause_alerted
 from outreach.models import EmailMessage, InboundEmail
 from outreach.replies.classify import Verdict
 from outreach.replies.prospect_changes import address_suppress, prospect_stop, stage_move
-from outreach.replies.reasons import Party, reason_named
 from outreach.replies.threading import ThreadMatch
 from outreach.sending.bounces import bounce_protection_check, complaint_protection_check
+from outreach.sending.reasons import Party, reason_named
+from outreach.sending.rules import inbox_pause_alerted
 
 Label = InboundEmail.Label
 

@@ -28,13 +28,13 @@ from crm.enrollments import (
 )
 from crm.models import Campaign, Enrollment, Inbox
 from jengu.bus import emit
-from outreach.deliverability.presets import preset_min_gap
-from outreach.deliverability.send_time_services import send_time_plan_batch
 from outreach.models import EmailMessage
 from outreach.suppression import suppressed_exists
 
 from .eligibility import SENDABLE_EMAIL_STATUSES
+from .presets import preset_min_gap
 from .rotation import rotation_candidates
+from .send_time import send_time_plan_batch
 from .warmup import inbox_daily_cap, inbox_sent_today, send_day
 from .windows import window_check
 
@@ -148,7 +148,7 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
     """Claim and emit this campaign's due enrollments, up to its inboxes' free capacity.
 
     With send-time optimisation on, first touches not yet planned are first given a
-    time slot (deliverability/send_time_services.py); those due later move there.
+    time slot (send_time.py); those due later move there.
     """
     report = BatchReport(dry_run=dry_run)
     now = timezone.now()

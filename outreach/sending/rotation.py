@@ -13,7 +13,7 @@ from crm.models import Campaign, Inbox
 from jengu.redis_helpers import CircuitBreaker, redis_best_effort
 from jengu.redis_helpers.breaker import CLOSED, OPEN, BreakerState
 from jengu.sql import fetch_rows, row_instances, select_list
-from outreach.deliverability.models import InboxDeliverability
+from outreach.deliverability_models import InboxDeliverability
 
 from .warmup import (
     pacing_release,

@@ -27,7 +27,6 @@ from crm.models import Campaign, Enrollment, Inbox, Prospect
 from jengu.metrics import timed
 from jengu.redis_helpers import ProspectLock, redis_best_effort
 from jengu.sql import execute, fetch_row, instance_with_related, select_list
-from outreach.deliverability.rules import inbox_pause_for_refusal, refusal_blames_sender
 from outreach.models import EmailMessage
 
 from . import transport
@@ -45,6 +44,7 @@ from .records import (
     message_record_uncertain,
 )
 from .rotation import Pick, Slot, inbox_breaker, inbox_pick, inbox_retry_seconds
+from .rules import inbox_pause_for_refusal, refusal_blames_sender
 from .warmup import domain_release, domain_reserve, send_day
 
 logger = logging.getLogger(__name__)

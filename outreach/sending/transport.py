@@ -23,8 +23,9 @@ from urllib3.exceptions import ConnectTimeoutError
 
 from crm.models import Inbox
 from crm.upsert import PLAIN_EMAIL
-from outreach.deliverability.signing import outgoing_sign
 from outreach.mail_servers import GuardedSMTPBackend
+
+from .dkim import outgoing_sign
 
 ACCEPTED = "accepted"
 HARD_BOUNCE = "hard_bounce"  # the server refused the recipient for good (5xx)

@@ -20,8 +20,9 @@ from django.utils import timezone
 from crm.models import Inbox
 from jengu.redis_helpers import CounterSeed, DailyCounter, get_redis
 from jengu.redis_helpers.client import key
-from outreach.deliverability.presets import preset_daily_cap, preset_min_gap
 from outreach.models import EmailMessage
+
+from .presets import preset_daily_cap, preset_min_gap
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from jengu.apikeys.keys import api_key_create
-from outreach.deliverability.models import DeliverabilityLog, InboxDeliverability
+from outreach.deliverability_models import DeliverabilityLog, InboxDeliverability
 from tests.api.conftest import ApiClient
 from tests.factories import CampaignFactory, CampaignStepFactory, InboxFactory
 from tests.outreach.deliverability_fixtures import SELECTOR, good_zone, resolver_for

@@ -3,7 +3,7 @@
 import pytest
 
 from outreach.deliverability.auth import inbox_auth_check
-from outreach.deliverability.models import InboxDeliverability, VariantPromotion
+from outreach.deliverability_models import InboxDeliverability, VariantPromotion
 from tests.dashboard.conftest import outbound, reply
 from tests.factories import CampaignFactory, CampaignStepFactory, EnrollmentFactory, InboxFactory
 from tests.outreach.deliverability_fixtures import SELECTOR, good_zone, resolver_for

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from jengu.events.models import Event
 from outreach.deliverability.auth import inbox_auth_check
-from outreach.deliverability.models import (
+from outreach.deliverability_models import (
     CampaignOptimisation,
     DeliverabilityLog,
     InboxDeliverability,

@@ -7,7 +7,7 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler
 
 from jengu.dns import StaticResolver
-from outreach.deliverability.dkim_keys import dns_record_for, private_key_generate
+from outreach.sending.dkim import dns_record_for, private_key_generate
 from tests.fakes.loopback import LoopbackHTTPServer
 
 SELECTOR = "jengu"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crm.errors import InvalidInput
+from outreach.bayes import Counts, probability_best
 from outreach.compose_context import variant_choose
 from outreach.deliverability.ab import (
     step_ab_result,
@@ -13,13 +14,11 @@ from outreach.deliverability.ab import (
     variant_promotion_revert,
     winners_auto_promote,
 )
-from outreach.deliverability.bayes import probability_best
-from outreach.deliverability.models import (
+from outreach.deliverability_models import (
     CampaignOptimisation,
     DeliverabilityLog,
     VariantPromotion,
 )
-from outreach.deliverability.send_time import Counts
 from outreach.models import EmailMessage, InboundEmail
 from tests.factories import CampaignFactory, CampaignStepFactory, EnrollmentFactory, ProspectFactory
 

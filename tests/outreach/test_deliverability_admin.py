@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from jengu.events.models import Event
 from outreach.deliverability.auth import inbox_auth_check
-from outreach.deliverability.models import DeliverabilityLog, InboxDeliverability, SeedMailbox
+from outreach.deliverability_models import DeliverabilityLog, InboxDeliverability, SeedMailbox
 from tests.factories import InboxFactory
 from tests.outreach.deliverability_fixtures import SELECTOR, good_zone, resolver_for, signing_key
 

@@ -17,7 +17,7 @@ from outreach.deliverability.auth import (
     inbox_deliverability_update,
 )
 from outreach.deliverability.auth_checks import inbox_auth_report
-from outreach.deliverability.models import DeliverabilityLog, InboxDeliverability
+from outreach.deliverability_models import DeliverabilityLog, InboxDeliverability
 from outreach.sending.rotation import rotation_candidates
 from tests.factories import InboxFactory
 from tests.outreach.deliverability_fixtures import (

@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 
 from outreach.deliverability.health import inbox_health_evaluate
-from outreach.deliverability.models import PlacementTest, SeedMailbox
 from outreach.deliverability.placement import HEADER, placement_round, placement_send, seed_check
 from outreach.deliverability.selectors import placement_by_inbox_and_provider
+from outreach.deliverability_models import PlacementTest, SeedMailbox
 from tests.fakes import dovecot
 from tests.fakes.imap import FakeImapServer
 from tests.outreach.sending_fixtures import make_inbox

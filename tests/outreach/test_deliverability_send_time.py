@@ -10,11 +10,11 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Enrollment, Prospect
-from outreach.deliverability.models import CampaignOptimisation, SendTimeAssignment
 from outreach.deliverability.send_time_services import (
     campaign_send_time_lift,
     send_time_settle,
 )
+from outreach.deliverability_models import CampaignOptimisation, SendTimeAssignment
 from outreach.models import EmailMessage, InboundEmail
 from outreach.sending.batch import SLOT_LATER, campaign_batch
 from tests.outreach.sending_fixtures import make_campaign, make_enrollment, make_inbox

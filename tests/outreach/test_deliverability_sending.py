@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from crm.models import EmailStatus, Inbox, Stage
-from outreach.deliverability.models import DeliverabilityLog, InboxDeliverability
-from outreach.deliverability.presets import preset_min_gap
+from outreach.deliverability_models import DeliverabilityLog, InboxDeliverability
 from outreach.models import EmailMessage, Suppression
 from outreach.sending.bounces import bounce_protection_check
+from outreach.sending.presets import preset_min_gap
 from outreach.sending.services import message_send
 from outreach.sending.warmup import inbox_daily_cap, send_day, warmup_reserve
 from tests.outreach.deliverability_fixtures import (

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crm.models import Campaign, Prospect
-from outreach.deliverability.bayes import lift_estimate
-from outreach.deliverability.send_time import Counts, SlotModel, candidate_slots, slot_of
+from outreach.bayes import Counts, lift_estimate
+from outreach.sending.send_time import SlotModel, candidate_slots, slot_of
 from outreach.sending.windows import window_check, window_next_opening
 
 PARIS = ZoneInfo("Europe/Paris")

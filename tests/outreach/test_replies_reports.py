@@ -141,7 +141,7 @@ def test_our_own_dmarc_failure_pauses_the_inbox(contact, django_capture_on_commi
     ],
 )
 def test_the_reason_not_the_first_digit_decides(diagnostic, reason):
-    from outreach.replies.reasons import bounce_reason
+    from outreach.sending.reasons import bounce_reason
 
     status = diagnostic.split(" ")[1]
     result = bounce_reason(status=status, diagnostic=diagnostic)

@@ -5,7 +5,7 @@ address is dead: "550 mailbox full", "550 blocked using Spamhaus" and "550 DMARC
 policy" are all permanent refusals of *this* message, yet the address is fine. So
 the verdict follows the reason. Only an address that cannot receive mail (unknown
 user, unknown or mail-less domain, moved) is a hard bounce; everything else is soft,
-and the party it points at decides what happens next (see effects_bounce.py).
+and the party it points at decides what happens next (see replies/report_effects.py).
 
 The reason is read from the server's own words first (Diagnostic-Code or the bounce
 text), then from the enhanced status code (RFC 3463 and its successors), then from

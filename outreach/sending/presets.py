@@ -11,8 +11,7 @@ import math
 from dataclasses import dataclass
 
 from crm.models import Inbox
-
-from .models import InboxDeliverability, ProviderPreset
+from outreach.deliverability_models import InboxDeliverability, ProviderPreset
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Beta-Binomial comparisons by Monte Carlo with a seeded generator (same data, same answer).
 
 Each group's reply probability has a Beta(1 + replies, 1 + non-replies) posterior
-(a flat prior: these figures are shown to people, and should be the data's).
+(a flat prior: these figures are shown to people, and should be the data's). Plain
+arithmetic on counts, importing nothing of ours: the sender's send-time learner and
+deliverability's reports both count with it.
 """
 
 from __future__ import annotations
@@ -9,9 +11,17 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .send_time import Counts
-
 SEED = 20261205
+
+
+@dataclass
+class Counts:
+    replies: int = 0
+    sends: int = 0
+
+    def add(self, replies: int, sends: int) -> None:
+        self.replies += replies
+        self.sends += sends
 
 
 def _draw(counts: Counts, rng: random.Random) -> float:

@@ -1,6 +1,11 @@
 """Deliverability records: per-inbox authentication and health, seed-mailbox placement
 tests, send-time learning and A/B promotions. Registered with the outreach app
-(imported by outreach/models.py)."""
+(imported by outreach/models.py).
+
+They sit beside the app's models, not in the deliverability package, because the
+sender, the replies pipeline and compose read them too, and the package itself
+imports those: the records must sit below all of them.
+"""
 
 from __future__ import annotations
 

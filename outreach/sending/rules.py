@@ -17,10 +17,10 @@ from django.db import transaction
 from crm.inbox_services import inbox_pause
 from crm.models import Inbox
 from jengu.alerts import alert
-from outreach.replies.reasons import bounce_reason
+from outreach.deliverability_models import DeliverabilityLog
 
-from .auth import deliverability_log
-from .models import DeliverabilityLog
+from .deliverability_log import deliverability_log
+from .reasons import bounce_reason
 
 _ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
 

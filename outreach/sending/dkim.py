@@ -1,10 +1,12 @@
 """DKIM keys: reading a published key record, making and checking our own signing keys,
-and signing a message with dkimpy (for relays that do not sign)."""
+and signing outgoing e-mail with dkimpy for inboxes whose relay does not sign (SMTP
+only: Resend signs with the domain's own key)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -12,6 +14,12 @@ import dkim
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from crm.models import Inbox
+
+from .presets import inbox_settings
+
+logger = logging.getLogger(__name__)
 
 # Receivers ignore RSA keys under 1024 bits; 2048 is what every provider now advises.
 MIN_BITS = 1024
@@ -134,3 +142,23 @@ def message_sign(raw: bytes, *, selector: str, domain: str, private_pem: str) ->
         include_headers=list(SIGNED_HEADERS),
     )
     return signature + raw
+
+
+def outgoing_sign(*, inbox: Inbox, raw: bytes) -> bytes:
+    """`raw` signed with the inbox's key when it has signing on; else unchanged.
+
+    A key that fails to sign (it was checked when saved, so this means a damaged
+    key) is logged and the e-mail goes unsigned: SPF may still carry it, and a
+    stuck send queue helps nobody.
+    """
+    row = inbox_settings(inbox)
+    if not (row and row.dkim_sign and row.dkim_private_key and row.dkim_selector):
+        return raw
+    domain = inbox.email.rpartition("@")[2].lower()
+    try:
+        return message_sign(
+            raw, selector=row.dkim_selector, domain=domain, private_pem=row.dkim_private_key
+        )
+    except (dkim.DKIMException, DkimKeyError) as exc:
+        logger.error("inbox %s: DKIM signing failed, sending unsigned: %s", inbox.pk, exc)
+        return raw
