@@ -21,6 +21,15 @@ from jengu.scheduler.leadership import Leadership
 
 # Seconds to wait for Redis on one lock command: a hung Redis must not hang the keeper.
 REDIS_TIMEOUT_SECONDS = 2
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
+
+
+def stop_once(signum: int, frame: Any) -> None:
+    """The library's soft stop, once: a supervisor often signals twice (the group, then
+    the process), and the second must not interrupt the shutdown the first began."""
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    crontab.kill_softly(signum, frame)
 
 
 class Command(crontab.Command):
@@ -53,17 +62,13 @@ class Command(crontab.Command):
 
     def run(self, leadership: Leadership) -> None:
         """Start the jobs paused; the leadership thread resumes them once it leads."""
-        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, crontab.kill_softly)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, stop_once)
         scheduler.add_listener(lambda event: leadership.run_in_thread(), EVENT_SCHEDULER_STARTED)
         self.stdout.write(self.style.SUCCESS("Starting scheduler…"))
         try:
             scheduler.start(paused=True)
         except KeyboardInterrupt as exc:
-            # A supervisor often signals twice (the group, then the process): the
-            # second must not interrupt the shutdown it asked for.
-            for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, signal.SIG_IGN)
             self.stdout.write(self.style.WARNING(str(exc)))
             self.stdout.write(self.style.NOTICE("Shutting down scheduler…"))
             leadership.stop()
