@@ -13,7 +13,6 @@ pile up, or a read replica is skipped (down or lagging).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ from django.db import DatabaseError, connection
 
 from jengu.bus.brokers import broker_kind, queue_depths
 from jengu.db_router import monitor as replica_monitor
+from jengu.heartbeats import WorkerBeat, heartbeats_fresh
 from jengu.metrics import redis_client
 from jengu.redis_helpers import all_breakers
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
-WORKERS_KEY = "jengu:workers"
 
 
 @dataclass
@@ -42,15 +41,6 @@ class QueueStat:
     dead: int
     oldest_age_seconds: float | None
     status: str = HEALTHY
-
-
-@dataclass
-class WorkerBeat:
-    worker_id: str
-    host: str
-    pid: int
-    queues: list[str]
-    seen_seconds_ago: float
 
 
 @dataclass
@@ -99,16 +89,7 @@ def _queue_status(depth: int, age: float | None) -> str:
 
 def workers_alive() -> list[WorkerBeat]:
     """Worker processes whose heartbeat (jengu.workers.WorkerHeartbeat) is fresh."""
-    now = time.time()
-    beats = []
-    for worker_id, raw in redis_client().hgetall(WORKERS_KEY).items():
-        beat = json.loads(raw)
-        ago = now - beat["ts"]
-        if ago <= settings.HEALTH_WORKER_STALE_SECONDS:
-            beats.append(
-                WorkerBeat(worker_id.decode(), beat["host"], beat["pid"], beat["queues"], ago)
-            )
-    return sorted(beats, key=lambda b: b.worker_id)
+    return heartbeats_fresh(max_age_seconds=settings.HEALTH_WORKER_STALE_SECONDS)
 
 
 def breaker_states() -> list[BreakerState]:
