@@ -30,8 +30,6 @@ from jengu.metrics import (
 )
 from jengu.region_config import queue_region
 
-HEARTBEAT_SECONDS = 5.0
-
 
 class UrlconfPreload(Middleware):
     """Loads the URLconf when a worker boots rather than in its first send.
@@ -88,7 +86,7 @@ class WorkerHeartbeat(Middleware):
             # Redis down: /health already reports it; keep trying.
             with contextlib.suppress(redis.RedisError):
                 redis_client().hset(WORKERS_KEY, self.worker_id, json.dumps(beat))
-            self._stop.wait(HEARTBEAT_SECONDS)
+            self._stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
 
 
 class EventMetrics(Middleware):

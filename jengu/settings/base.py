@@ -54,6 +54,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # Before django_dramatiq: its `rundramatiq` command is replaced by ours (`--regions`).
+    "jengu.processes",
     "django_dramatiq",
     # Before dramatiq_crontab: its `crontab` command is replaced by ours.
     "jengu.scheduler",

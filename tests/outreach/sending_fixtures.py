@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import dramatiq
 import pytest
 from django.utils import timezone
 
@@ -36,15 +35,6 @@ def sending_state_clean():
     for pattern in SENDING_KEYS:
         for key in client.scan_iter(pattern):
             client.delete(key)
-
-
-@pytest.fixture
-def broker():
-    """The suite's Redis broker, emptied before and after."""
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
 
 
 @pytest.fixture
