@@ -66,8 +66,9 @@ class LiveGauges(Collector):
 def _queue_gauges(queues: list) -> Iterable[GaugeMetricFamily]:
     """Per queue, in either broker: ready, delayed, the broker's dead letters, and the
     oldest ready message's age where the broker can tell (Redis; 0 when empty).
-    `region` is the region of a regional queue (`send-eu-west`), empty otherwise."""
-    labels = ["queue", "region"]
+    With regions on, `region` is the region of a regional queue (`send-eu-west`), empty
+    for the shared ones."""
+    labels = ["queue", "region"] if settings.JENGU_REGIONS else ["queue"]
     families = {
         "depth": GaugeMetricFamily("jengu_queue_depth", "Messages ready", labels=labels),
         "delayed": GaugeMetricFamily(
@@ -81,10 +82,11 @@ def _queue_gauges(queues: list) -> Iterable[GaugeMetricFamily]:
         "jengu_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=labels
     )
     for queue in queues:
+        values = [queue.name, queue.region][: len(labels)]
         for attribute, family in families.items():
-            family.add_metric([queue.name, queue.region], getattr(queue, attribute))
+            family.add_metric(values, getattr(queue, attribute))
         if queue.oldest_age_seconds is not None or queue.depth == 0:
-            age.add_metric([queue.name, queue.region], queue.oldest_age_seconds or 0.0)
+            age.add_metric(values, queue.oldest_age_seconds or 0.0)
     yield from families.values()
     yield age
 
