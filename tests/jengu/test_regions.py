@@ -11,7 +11,7 @@ import time
 import pytest
 
 from jengu.bus import emit
-from jengu.heartbeats import WORKERS_KEY
+from jengu.heartbeats import WORKERS_KEY, WorkerBeat, heartbeats_fresh
 from jengu.metrics import redis_client
 from jengu.region_config import (
     RegionConfigError,
@@ -21,7 +21,9 @@ from jengu.region_config import (
     region_queue,
 )
 from jengu.regions import liveness_cache, regional_queues, route, worker_queues
-from tests.worker_processes import ROOT
+from tests.regions import REGION_ENV
+from tests.waiting import wait_for
+from tests.worker_processes import ROOT, manage_processes, process_env
 
 THREE = parse_regions("us-east,eu-west,asia-pacific")
 
@@ -179,3 +181,41 @@ def test_without_regions_nothing_changes(broker, settings):
 
     assert broker.do_qsize("send") == 1
     assert broker.do_qsize("send-eu-west") == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("two_regions")
+def test_rundramatiq_regions_starts_a_worker_on_that_regions_queues(tmp_path):
+    args = ["rundramatiq", "--regions", "eu-west", "--processes", "1", "--threads", "1"]
+    with manage_processes(log_dir=tmp_path, args=args, env=REGION_ENV) as start:
+        process = start()
+
+        def eu_beat() -> list[WorkerBeat]:
+            return [b for b in heartbeats_fresh(max_age_seconds=5) if b.regions == ["eu-west"]]
+
+        wait_for(lambda: eu_beat() != [], 60, "the eu-west worker's heartbeat")
+        assert sorted(eu_beat()[0].queues) == sorted(worker_queues(["eu-west"]))
+        assert process.poll() is None
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "error"),
+    [
+        (["--regions", "mars"], REGION_ENV, "unknown region mars; configured: us-east, eu-west"),
+        (["--regions", "eu-west"], {}, "configured: none (JENGU_REGIONS is unset)"),
+        (["--regions", "eu-west", "--queues", "send"], REGION_ENV, "--regions or --queues"),
+    ],
+)
+@pytest.mark.django_db
+def test_rundramatiq_refuses_regions_it_cannot_serve(args, env, error):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "rundramatiq", *args],
+        cwd=ROOT,
+        env=process_env({"JENGU_REGIONS": "", **env}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 1
+    assert error in done.stderr
