@@ -116,11 +116,12 @@ def scheduler_processes(
 
 
 def manage_processes(
-    *, log_dir: Path, args: list[str], env: dict[str, str]
+    *, log_dir: Path, args: list[str], env: dict[str, str], name: str | None = None
 ) -> AbstractContextManager[Callable[[], subprocess.Popen]]:
-    """Yield a `start()` that launches `manage.py <args>` (e.g. `rundramatiq --regions`)."""
+    """Yield a `start()` that launches `manage.py <args>` (e.g. `rundramatiq --regions`);
+    its log is `<name>-<n>.log` (default name: the command)."""
     command = [sys.executable, "manage.py", *args]
-    return _processes(command=command, name=args[0], log_dir=log_dir, env=env)
+    return _processes(command=command, name=name or args[0], log_dir=log_dir, env=env)
 
 
 def worker_booted(process: subprocess.Popen) -> bool:

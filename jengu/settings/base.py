@@ -285,6 +285,14 @@ except RegionConfigError as exc:
 # A regional queue none of whose workers has beaten for this long is down: its work
 # goes to the first region (in JENGU_REGIONS order) whose workers for that stage beat.
 JENGU_REGION_DOWN_SECONDS = env.int("JENGU_REGION_DOWN_SECONDS", default=30)
+# Workers write their heartbeat this often (seconds); a region is down only after
+# several beats were missed.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
+if JENGU_REGION_DOWN_SECONDS < 3 * WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JENGU_REGION_DOWN_SECONDS must be at least 3 x WORKER_HEARTBEAT_SECONDS: a region "
+        "would be called down between two beats of its live workers"
+    )
 # How often the scheduler looks for down regions and hands their waiting events over.
 JENGU_REGION_CHECK_SECONDS = env.int("JENGU_REGION_CHECK_SECONDS", default=10)
 # Events handed over per queue and check (the rest follow at the next checks).
