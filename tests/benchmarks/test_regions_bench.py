@@ -21,6 +21,7 @@ from django.db import connections
 
 from jengu.region_config import parse_regions
 from tests.benchmarks.report import percentile, print_table
+from tests.outreach.fault_scenarios import SENDING_ENV
 from tests.outreach.replies_fixtures import alerts_clean  # noqa: F401 - fixture
 from tests.outreach.sending_fixtures import sending_state_clean  # noqa: F401 - fixture
 from tests.region_simulation import JENGU_REGIONS, VICTIM, Outcome, Plan, simulate
@@ -30,11 +31,8 @@ from tests.worker_processes import DEPLOYED_ENV
 RATE, SECONDS, KILL_AT, RESTART_AT, THREADS = 12, 300, 120, 210, 8
 ENV = {
     **DEPLOYED_ENV,
+    **SENDING_ENV,
     "JENGU_REGIONS": JENGU_REGIONS,
-    "XAI_API_KEYS": "",
-    "ANTHROPIC_API_KEY": "",
-    "SEND_PACING_JITTER_SECONDS": "0",
-    "SEND_MAX_PER_DOMAIN_PER_DAY": "100",
 }
 
 

@@ -16,6 +16,7 @@ from tests.outreach.sending_fixtures import (  # noqa: F401 - fixtures
     sending_settings,
     sending_state_clean,
     smtp_sink,
+    start_worker,
 )
 from tests.own_redis import on_own_redis, own_redis  # noqa: F401 - fixtures
 

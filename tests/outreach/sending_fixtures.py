@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import dramatiq
 import pytest
 from django.utils import timezone
 
@@ -35,6 +36,22 @@ def sending_state_clean():
     for pattern in SENDING_KEYS:
         for key in client.scan_iter(pattern):
             client.delete(key)
+
+
+@pytest.fixture
+def start_worker(broker, transactional_db):
+    """`start(queues=None, threads=8)`: a Dramatiq worker in this process on `broker`."""
+    started: list[dramatiq.Worker] = []
+
+    def start(queues=None, threads=8) -> dramatiq.Worker:
+        worker = dramatiq.Worker(broker, queues=queues, worker_timeout=100, worker_threads=threads)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 @pytest.fixture

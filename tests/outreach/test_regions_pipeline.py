@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import dramatiq
 import pytest
 
 from jengu.alerts import recent_alerts
@@ -21,6 +20,7 @@ from jengu.redis_helpers import get_redis
 from jengu.regions import liveness_cache, worker_queues
 from outreach.models import EmailMessage
 from tests.brokers import both_brokers, drain, waiting
+from tests.outreach.fault_scenarios import SENDING_ENV
 from tests.outreach.sending_fixtures import (
     make_campaign,
     make_enrollment,
@@ -35,21 +35,6 @@ Status = EmailMessage.Status
 pytestmark = pytest.mark.usefixtures("sending_settings", "two_regions", "alerts_clean")
 
 PARIS, NEW_YORK = "Europe/Paris", "America/New_York"
-
-
-@pytest.fixture
-def start_worker(broker, transactional_db) -> Iterator[Callable[..., dramatiq.Worker]]:
-    started: list[dramatiq.Worker] = []
-
-    def start(queues: list[str] | None = None) -> dramatiq.Worker:
-        worker = dramatiq.Worker(broker, queues=queues, worker_timeout=100, worker_threads=4)
-        worker.start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def sender_of(sink) -> dict[str, str]:
@@ -96,14 +81,7 @@ def test_each_region_composes_and_sends_on_its_queues_from_its_inboxes(
 @pytest.fixture
 def eu_worker_process(tmp_path: Path, transactional_db) -> Iterator[Callable]:
     """Worker processes of region eu-west, as `rundramatiq --regions eu-west` runs them."""
-    env = {
-        **REGION_ENV,
-        "JENGU_REGION_DOWN_SECONDS": "3",
-        "XAI_API_KEYS": "",
-        "ANTHROPIC_API_KEY": "",
-        "SEND_PACING_JITTER_SECONDS": "0",
-        "SEND_MAX_PER_DOMAIN_PER_DAY": "100",
-    }
+    env = {**SENDING_ENV, **REGION_ENV, "JENGU_REGION_DOWN_SECONDS": "3"}
     with worker_processes(
         log_dir=tmp_path,
         modules=["outreach.tasks"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from jengu.region_config import parse_regions
+from tests.outreach.fault_scenarios import SENDING_ENV
 from tests.region_simulation import JENGU_REGIONS, VICTIM, Plan, simulate
 from tests.worker_processes import DEPLOYED_ENV
 
@@ -18,10 +19,7 @@ SHORT_ENV = {
     "WORKER_HEARTBEAT_SECONDS": "0.2",
     "JENGU_REGION_DOWN_SECONDS": "1",
     "JENGU_REGION_CHECK_SECONDS": "1",
-    "XAI_API_KEYS": "",
-    "ANTHROPIC_API_KEY": "",
-    "SEND_PACING_JITTER_SECONDS": "0",
-    "SEND_MAX_PER_DOMAIN_PER_DAY": "100",
+    **SENDING_ENV,
 }
 THREADS = 4
 
