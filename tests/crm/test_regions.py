@@ -12,6 +12,7 @@ from crm.regions import (
     region_of_prospect_event,
     timezone_infer,
 )
+from crm.services import prospects_enqueue_enrichment
 from tests.factories import EnrollmentFactory, InboxFactory, ProspectFactory
 
 
@@ -72,3 +73,16 @@ def test_events_emitted_without_a_region_find_their_prospects():
 def test_without_regions_nobody_has_a_region():
     assert prospect_region(ProspectFactory.build()) is None
     assert inbox_region(InboxFactory.build(region="")) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("two_regions")
+def test_enrichment_is_asked_for_on_the_prospects_regional_queue(broker):
+    paris = ProspectFactory(timezone="Europe/Paris")
+    austin = ProspectFactory(timezone="", city="Austin", country="US")
+
+    prospects_enqueue_enrichment(prospects=[paris, austin])
+
+    assert broker.do_qsize("enrich-eu-west") == 1
+    assert broker.do_qsize("enrich-us-east") == 1
+    assert broker.do_qsize("enrich") == 0
