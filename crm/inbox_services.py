@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
@@ -13,6 +14,7 @@ from crm.errors import InvalidInput
 from crm.models import Inbox
 from jengu.dns import get_resolver
 from jengu.netguard import AddressPolicy, BlockedAddress, host_refuse_private
+from jengu.regions import region_validate
 
 INBOX_FIELDS = (
     "email",
@@ -34,6 +36,7 @@ INBOX_FIELDS = (
     "warmup_start",
     "min_gap_seconds",
     "active",
+    "region",
 )
 
 
@@ -42,6 +45,13 @@ def _check_transport(inbox: Inbox) -> None:
         raise InvalidInput("smtp_host", "an SMTP inbox needs smtp_host")
     if inbox.transport == Inbox.Transport.RESEND and not inbox.resend_api_key:
         raise InvalidInput("resend_api_key", "a Resend inbox needs resend_api_key")
+
+
+def _check_region(value: str) -> None:
+    try:
+        region_validate(value)
+    except ValidationError as exc:
+        raise InvalidInput("region", exc.messages[0]) from None
 
 
 MAIL_HOST_FIELDS = ("smtp_host", "imap_host")
@@ -83,6 +93,8 @@ def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
             continue  # clients echo back a form without the secret: never wipe it
         if name in MAIL_HOST_FIELDS and value and value != getattr(inbox, name):
             mail_host_check(field=name, host=value)
+        if name == "region":
+            _check_region(value)
         setattr(inbox, name, value.strip().lower() if name == "email" else value)
     _check_transport(inbox)
     inbox.save()

@@ -11,6 +11,7 @@ from django.db.models import Lookup
 from django.db.models.functions import Lower, Upper
 
 from jengu.fields import EncryptedTextField
+from jengu.regions import region_validate
 
 
 class Stage(models.TextChoices):
@@ -190,6 +191,15 @@ class Inbox(models.Model):
         default=120, help_text="Minimum pause between two sends from this inbox."
     )
     active = models.BooleanField(default=True)
+    region = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[region_validate],
+        help_text="Home region (one of JENGU_REGIONS): its workers send through this inbox, "
+        "to that region's prospects. Blank: the default region.",
+    )
     sending_paused = models.BooleanField(
         default=False,
         help_text="Set by bounce protection: no first touches until an operator resumes.",

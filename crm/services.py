@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import Campaign, Prospect, Stage, StageChange
+from crm.regions import prospect_region
 from crm.upsert import UPSERT_FIELDS, RowError, natural_key, prospect_row_clean, prospects_upsert
 from jengu.apikeys.webhooks import webhooks_publish
 from jengu.bus import emit
@@ -168,7 +169,7 @@ def prospects_enqueue_enrichment(*, prospects: Iterable[Prospect]) -> EnqueueRes
         if prospect.stage not in ENRICHABLE_STAGES:
             result.skipped[prospect.pk] = f"stage is {prospect.stage}"
             continue
-        emit("EnrichProspect", {"prospect_id": prospect.pk})
+        emit("EnrichProspect", {"prospect_id": prospect.pk}, region=prospect_region(prospect))
         result.queued.append(prospect.pk)
     return result
 

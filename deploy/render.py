@@ -5,9 +5,12 @@
 
 Gives the web Deployment and Service, the scheduler, a migration Job, one worker
 Deployment per entry of `workers` and, for each, a KEDA ScaledObject that scales it
-on the ready messages of its queues (a Redis list or a RabbitMQ queue). Adding a
-worker pool — a region's queues, say — is one more entry under `workers`.
-`deploy/kubernetes/jengu.yaml` is this script's output for `deploy/values.yaml`.
+on the ready messages of its queues (a Redis list or a RabbitMQ queue). With
+`regions`, a pool marked `regional` becomes one pool per region (of `pool_regions`),
+on that region's queues (`send-eu-west`); the default region's pool also drains the
+plain queue. `deploy/kubernetes/jengu.yaml` is this script's output for
+`deploy/values.yaml`; `deploy/kubernetes/jengu-regions.yaml` for the same values with
+`deploy/regions.yaml` on top.
 """
 
 from __future__ import annotations
@@ -35,24 +38,52 @@ class ValuesError(ValueError):
 
 def render(values: dict[str, Any]) -> list[Manifest]:
     """Every manifest, in the order `kubectl apply` should see them."""
-    _check(values)
+    pools = worker_pools(values)
+    _check(values, pools)
     manifests = [_config_map(values), _migrate_job(values), *_web(values), _scheduler(values)]
     auth = _broker_auth(values)
     if auth:
         manifests.append(auth)
-    for pool in values["workers"]:
+    for pool in pools:
         manifests += [_worker(values, pool), _scaled_object(values, pool, has_auth=bool(auth))]
     return manifests
 
 
-def _check(values: dict[str, Any]) -> None:
+def region_names(values: dict[str, Any]) -> list[str]:
+    """`regions` entries are `JENGU_REGIONS` items: `eu-west` or `fra=Europe/Berlin`."""
+    return [str(entry).partition("=")[0].strip() for entry in values.get("regions") or []]
+
+
+def worker_pools(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """`workers`, with each `regional` pool split into one pool per region rendered."""
+    regions = region_names(values)
+    if not regions:
+        return list(values["workers"])
+    local = values.get("pool_regions") or regions
+    unknown = sorted(set(local) - set(regions))
+    if unknown:
+        raise ValuesError(f"pool_regions {', '.join(unknown)} not in regions {regions}")
+    pools = []
+    for pool in values["workers"]:
+        if not pool.get("regional"):
+            pools.append(pool)
+            continue
+        for region in local:
+            queues = [f"{queue}-{region}" for queue in pool["queues"]]
+            if region == regions[0]:  # the default region drains the plain queues too
+                queues += pool["queues"]
+            pools.append({**pool, "name": f"{pool['name']}-{region}", "queues": queues})
+    return pools
+
+
+def _check(values: dict[str, Any], pools: list[dict[str, Any]]) -> None:
     kind = values["broker"]["kind"]
     if kind not in ("redis", "rabbitmq"):
         raise ValuesError(f"broker.kind must be redis or rabbitmq, not {kind!r}")
-    names = [pool["name"] for pool in values["workers"]]
+    names = [pool["name"] for pool in pools]
     if len(set(names)) != len(names):
         raise ValuesError(f"worker names must be unique: {names}")
-    for pool in values["workers"]:
+    for pool in pools:
         if pool["min_replicas"] < 1:
             raise ValuesError(
                 f"workers.{pool['name']}.min_replicas must be at least 1: a running worker "
@@ -72,6 +103,8 @@ def _meta(values: dict[str, Any], name: str, component: str) -> dict[str, Any]:
 
 def _config_map(values: dict[str, Any]) -> Manifest:
     data = {"DJANGO_SETTINGS_MODULE": "jengu.settings.production", **values["env"]}
+    if values.get("regions"):
+        data["JENGU_REGIONS"] = ",".join(str(entry) for entry in values["regions"])
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -250,19 +283,36 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def dump(manifests: list[Manifest]) -> str:
-    header = "# Rendered by `python -m deploy.render` from deploy/values.yaml; do not edit.\n"
+def dump(manifests: list[Manifest], source: str = "deploy/values.yaml") -> str:
+    header = f"# Rendered by `python -m deploy.render` from {source}; do not edit.\n"
     body = yaml.dump_all(manifests, Dumper=_Dumper, sort_keys=False, explicit_start=True)
     return header + body
+
+
+def _shown(path: Path) -> str:
+    """A values file as the header names it: from the checkout's root when inside it."""
+    resolved = path.resolve()
+    root = DEFAULT_VALUES.parent.parent
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--values", type=Path, default=DEFAULT_VALUES)
+    parser.add_argument(
+        "--overlay",
+        type=Path,
+        action="append",
+        default=[],
+        help="More values on top (top-level keys replace the base's), e.g. deploy/regions.yaml",
+    )
     args = parser.parse_args(argv)
     values = yaml.safe_load(args.values.read_text())
+    for overlay in args.overlay:
+        values.update(yaml.safe_load(overlay.read_text()))
     try:
-        sys.stdout.write(dump(render(values)))
+        source = " + ".join(_shown(path) for path in [args.values, *args.overlay])
+        sys.stdout.write(dump(render(values), source))
     except ValuesError as exc:
         print(f"{args.values}: {exc}", file=sys.stderr)
         return 2

@@ -12,8 +12,8 @@ from django.conf import settings
 from dramatiq_crontab import interval
 
 from crm.models import Prospect
+from crm.regions import region_of_prospect_event
 from enrichment.providers import ProviderUnavailable
-from enrichment.routing import enrichment_queue_for
 from enrichment.services import email_validate, prospect_enrich
 from enrichment.sweeper import enrichment_stuck_sweep
 from jengu.bus import TransientError, current_envelope, event_actor
@@ -31,7 +31,7 @@ def _prospect(prospect_id: int) -> Prospect | None:
     return prospect
 
 
-@event_actor("EnrichProspect", queue=enrichment_queue_for())
+@event_actor("EnrichProspect", queue="enrich", region_of=region_of_prospect_event)
 def enrich_prospect(prospect_id: int) -> None:
     prospect = _prospect(prospect_id)
     if prospect is not None:

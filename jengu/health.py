@@ -13,7 +13,6 @@ pile up, or a read replica is skipped (down or lagging).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -24,14 +23,17 @@ from django.db import DatabaseError, connection
 
 from jengu.bus.brokers import broker_kind, queue_depths
 from jengu.db_router import monitor as replica_monitor
+from jengu.failover import DownQueue, regions_down
+from jengu.heartbeats import WorkerBeat, heartbeats_fresh
 from jengu.metrics import redis_client
 from jengu.redis_helpers import all_breakers
+from jengu.region_config import queue_region
+from jengu.regions import all_queues, regional_queues
 
 log = logging.getLogger(__name__)
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
-WORKERS_KEY = "jengu:workers"
 
 
 @dataclass
@@ -42,15 +44,21 @@ class QueueStat:
     dead: int
     oldest_age_seconds: float | None
     status: str = HEALTHY
+    region: str = ""  # the region of a regional queue (`send-eu-west`), else ""
 
 
 @dataclass
-class WorkerBeat:
-    worker_id: str
-    host: str
-    pid: int
-    queues: list[str]
-    seen_seconds_ago: float
+class RegionStat:
+    name: str
+    home: str
+    workers: int  # worker processes beating for one of its queues
+    last_beat_seconds_ago: float | None
+    queues: list[QueueStat]
+    down: list[DownQueue]  # its queues without workers, and their fallback
+
+    @property
+    def status(self) -> str:
+        return DEGRADED if self.down or not self.workers else HEALTHY
 
 
 @dataclass
@@ -64,11 +72,11 @@ def worst(*statuses: str) -> str:
 
 
 def queue_names() -> list[str]:
-    """The pipeline's queues plus any queue an actor declared in this process."""
+    """The pipeline's queues (each region's too) plus any queue an actor declared here."""
     import dramatiq
 
     declared = dramatiq.get_broker().get_declared_queues()
-    names = set(settings.JENGU_QUEUES) | {q for q in declared if not q.endswith((".DQ", ".XQ"))}
+    names = set(all_queues()) | {q for q in declared if not q.endswith((".DQ", ".XQ"))}
     return sorted(names)
 
 
@@ -82,9 +90,29 @@ def queue_stats() -> list[QueueStat]:
             q.dead,
             q.oldest_age_seconds,
             _queue_status(q.ready, q.oldest_age_seconds),
+            queue_region(q.name) or "",
         )
         for q in queue_depths(queue_names())
     ]
+
+
+def region_stats(queues: list[QueueStat], workers: list[WorkerBeat]) -> list[RegionStat]:
+    """Each region's workers and regional queues, and where its down queues' work goes."""
+    down = {entry.queue: entry for entry in regions_down()}
+    stats = []
+    for region in settings.JENGU_REGIONS:
+        beats = [w for w in workers if region.name in w.regions]
+        stats.append(
+            RegionStat(
+                name=region.name,
+                home=region.home,
+                workers=len(beats),
+                last_beat_seconds_ago=min((w.seen_seconds_ago for w in beats), default=None),
+                queues=[q for q in queues if q.region == region.name],
+                down=[down[q] for q in regional_queues([region.name]) if q in down],
+            )
+        )
+    return stats
 
 
 def _queue_status(depth: int, age: float | None) -> str:
@@ -99,16 +127,7 @@ def _queue_status(depth: int, age: float | None) -> str:
 
 def workers_alive() -> list[WorkerBeat]:
     """Worker processes whose heartbeat (jengu.workers.WorkerHeartbeat) is fresh."""
-    now = time.time()
-    beats = []
-    for worker_id, raw in redis_client().hgetall(WORKERS_KEY).items():
-        beat = json.loads(raw)
-        ago = now - beat["ts"]
-        if ago <= settings.HEALTH_WORKER_STALE_SECONDS:
-            beats.append(
-                WorkerBeat(worker_id.decode(), beat["host"], beat["pid"], beat["queues"], ago)
-            )
-    return sorted(beats, key=lambda b: b.worker_id)
+    return heartbeats_fresh(max_age_seconds=settings.HEALTH_WORKER_STALE_SECONDS)
 
 
 def breaker_states() -> list[BreakerState]:
@@ -171,6 +190,8 @@ def health_report() -> dict:
         components["queues"] = _queues_component()
     if settings.DATABASE_REPLICAS:
         components["replicas"] = _replicas_component()
+    if redis_up and settings.JENGU_REGIONS:
+        components["regions"] = _regions_component()
     if redis_up:
         components["workers"], workers = _check("workers", workers_alive)
         if workers is not None:
@@ -206,6 +227,21 @@ def _queues_component() -> dict:
     if queues is not None:
         component["queues"] = {q.name: _queue_json(q) for q in queues}
         component["status"] = worst(*(q.status for q in queues))
+    return component
+
+
+def _regions_component() -> dict:
+    """Regions: one whose queues are down (their work on a fallback) degrades."""
+    component, down = _check("regions", regions_down, DEGRADED)
+    if down is not None:
+        component["down"] = {
+            entry.queue: {
+                "fallback": entry.fallback,
+                "down_seconds": round(time.time() - entry.since),
+            }
+            for entry in down
+        }
+        component["status"] = DEGRADED if down else HEALTHY
     return component
 
 

@@ -46,6 +46,7 @@ DESCRIPTIONS = {
     "template) and, for the template, why (fallback)",
     "compose_deferred": "Composes re-queued to wait for a busy AI provider (no retry spent)",
     "compose_wait_seconds": "Time a compose waited for busy AI providers before one wrote it",
+    "region_events_handed_over": "Events of a down region's queue sent to its fallback's queue",
 }
 
 _client: redis.Redis | None = None

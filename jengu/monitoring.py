@@ -39,12 +39,15 @@ class LiveGauges(Collector):
     """Queues, workers, breakers, dead letters and replicas as they are at scrape time."""
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        yield from _queue_gauges(health.queue_stats())
+        queues, beats = health.queue_stats(), health.workers_alive()
+        yield from _queue_gauges(queues)
         workers = GaugeMetricFamily(
             "jengu_workers_alive", "Worker processes with a fresh heartbeat"
         )
-        workers.add_metric([], len(health.workers_alive()))
+        workers.add_metric([], len(beats))
         yield workers
+        if settings.JENGU_REGIONS:
+            yield from _region_gauges(health.region_stats(queues, beats))
         breakers = GaugeMetricFamily(
             "jengu_breaker_open",
             "1 when a circuit breaker is open or half-open",
@@ -62,28 +65,59 @@ class LiveGauges(Collector):
 
 def _queue_gauges(queues: list) -> Iterable[GaugeMetricFamily]:
     """Per queue, in either broker: ready, delayed, the broker's dead letters, and the
-    oldest ready message's age where the broker can tell (Redis; 0 when empty)."""
+    oldest ready message's age where the broker can tell (Redis; 0 when empty).
+    With regions on, `region` is the region of a regional queue (`send-eu-west`), empty
+    for the shared ones."""
+    labels = ["queue", "region"] if settings.JENGU_REGIONS else ["queue"]
     families = {
-        "depth": GaugeMetricFamily("jengu_queue_depth", "Messages ready", labels=["queue"]),
+        "depth": GaugeMetricFamily("jengu_queue_depth", "Messages ready", labels=labels),
         "delayed": GaugeMetricFamily(
-            "jengu_queue_delayed", "Messages in the delay queue", labels=["queue"]
+            "jengu_queue_delayed", "Messages in the delay queue", labels=labels
         ),
         "dead": GaugeMetricFamily(
-            "jengu_queue_broker_dead",
-            "Messages in the broker's dead-letter queue",
-            labels=["queue"],
+            "jengu_queue_broker_dead", "Messages in the broker's dead-letter queue", labels=labels
         ),
     }
     age = GaugeMetricFamily(
-        "jengu_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
+        "jengu_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=labels
     )
     for queue in queues:
+        values = [queue.name, queue.region][: len(labels)]
         for attribute, family in families.items():
-            family.add_metric([queue.name], getattr(queue, attribute))
+            family.add_metric(values, getattr(queue, attribute))
         if queue.oldest_age_seconds is not None or queue.depth == 0:
-            age.add_metric([queue.name], queue.oldest_age_seconds or 0.0)
+            age.add_metric(values, queue.oldest_age_seconds or 0.0)
     yield from families.values()
     yield age
+
+
+def _region_gauges(regions: list) -> Iterable[GaugeMetricFamily]:
+    """Per region: its beating workers, the age of its freshest beat, and each of its
+    queues that is down (1) with the fallback taking its work."""
+    workers = GaugeMetricFamily(
+        "jengu_region_workers_alive",
+        "Worker processes with a fresh heartbeat consuming a region's queues",
+        labels=["region"],
+    )
+    beat = GaugeMetricFamily(
+        "jengu_region_last_heartbeat_seconds",
+        "Seconds since a region's freshest worker heartbeat",
+        labels=["region"],
+    )
+    down = GaugeMetricFamily(
+        "jengu_region_queue_down",
+        "1 while a region's queue has no live worker and its work goes to the fallback",
+        labels=["region", "queue", "fallback"],
+    )
+    for region in regions:
+        workers.add_metric([region.name], region.workers)
+        if region.last_beat_seconds_ago is not None:
+            beat.add_metric([region.name], region.last_beat_seconds_ago)
+        for entry in region.down:
+            down.add_metric([region.name, entry.queue, entry.fallback], 1)
+    yield workers
+    yield beat
+    yield down
 
 
 def _replica_gauges(states: list) -> Iterable[GaugeMetricFamily]:

@@ -19,7 +19,7 @@ from django.urls import get_resolver
 from dramatiq.middleware import Middleware
 
 from jengu.bus.in_flight import InFlight
-from jengu.health import WORKERS_KEY
+from jengu.heartbeats import WORKERS_KEY
 from jengu.metrics import (
     count,
     metrics_buffer_start,
@@ -28,8 +28,7 @@ from jengu.metrics import (
     observe,
     redis_client,
 )
-
-HEARTBEAT_SECONDS = 5.0
+from jengu.region_config import queue_region
 
 
 class UrlconfPreload(Middleware):
@@ -45,7 +44,8 @@ class UrlconfPreload(Middleware):
 
 
 class WorkerHeartbeat(Middleware):
-    """Writes `host:pid` into a Redis hash every few seconds while a worker runs.
+    """Writes `host:pid` into a Redis hash every few seconds while a worker runs,
+    with the queues it consumes and the regions they belong to.
 
     `/health` and the System page count workers whose beat is fresh. Dramatiq's
     own heartbeat set also lists processes that only enqueue (the web), so it
@@ -74,12 +74,19 @@ class WorkerHeartbeat(Middleware):
 
     def _beat(self, queues: list[str]) -> None:
         host, pid = socket.gethostname(), os.getpid()
+        regions = sorted({region for region in map(queue_region, queues) if region})
         while not self._stop.is_set():
-            beat = {"ts": time.time(), "host": host, "pid": pid, "queues": queues}
+            beat = {
+                "ts": time.time(),
+                "host": host,
+                "pid": pid,
+                "queues": queues,
+                "regions": regions,
+            }
             # Redis down: /health already reports it; keep trying.
             with contextlib.suppress(redis.RedisError):
                 redis_client().hset(WORKERS_KEY, self.worker_id, json.dumps(beat))
-            self._stop.wait(HEARTBEAT_SECONDS)
+            self._stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
 
 
 class EventMetrics(Middleware):

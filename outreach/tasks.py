@@ -11,12 +11,14 @@ from dramatiq_crontab import interval
 
 from crm.enrollments import enrollments_resume_after_ooo
 from crm.models import Campaign, Inbox
+from crm.regions import region_of_enrollment_event
 from jengu.bus import InvalidDataError, emit, event_actor
 from jengu.metrics import count
 from jengu.sql import fetch_row
 from outreach.compose import ComposeError, message_compose_for, step_of_enrollment
 from outreach.deliverability import tasks as deliverability_tasks  # noqa: F401 - its actors
 from outreach.models import EmailMessage, InboundEmail
+from outreach.regions import message_region, region_of_message_event
 from outreach.replies.imap import inbox_poll, pollable_inboxes
 from outreach.replies.services import inbound_process
 from outreach.sending.batch import send_batch_run
@@ -27,7 +29,7 @@ from outreach.sending.sweeper import stuck_work_sweep
 logger = logging.getLogger(__name__)
 
 
-@event_actor("ComposeEmail", queue="compose")
+@event_actor("ComposeEmail", queue="compose", region_of=region_of_enrollment_event)
 def compose_email(enrollment_id: int, step: int, deadline: str | None = None) -> None:
     """Write the e-mail for step order `step` of an enrollment, then hand it to the sender.
 
@@ -54,7 +56,8 @@ def compose_email(enrollment_id: int, step: int, deadline: str | None = None) ->
         }
         emit("ComposeEmail", again, delay_ms=math.ceil(result.retry_in * 1000))
     elif result.sendable:
-        emit("SendEmail", {"message_id": result.message.pk})
+        message = result.message
+        emit("SendEmail", {"message_id": message.pk}, region=message_region(message))
 
 
 def _parse_deadline(value: str | None) -> datetime | None:
@@ -72,7 +75,7 @@ def _parse_deadline(value: str | None) -> datetime | None:
 # --- Sending: SendEmail, EmailSent, and the scheduler's SendEmailBatch / SweepStuckWork.
 
 
-@event_actor("SendEmail", queue="send")
+@event_actor("SendEmail", queue="send", region_of=region_of_message_event)
 def send_email(message_id: int, nudge: str = "") -> None:
     """Send one queued message (exactly once); a held message gets one delayed nudge.
 

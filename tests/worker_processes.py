@@ -115,6 +115,15 @@ def scheduler_processes(
     return _processes(command=command, name="scheduler", log_dir=log_dir, env=env)
 
 
+def manage_processes(
+    *, log_dir: Path, args: list[str], env: dict[str, str], name: str | None = None
+) -> AbstractContextManager[Callable[[], subprocess.Popen]]:
+    """Yield a `start()` that launches `manage.py <args>` (e.g. `rundramatiq --regions`);
+    its log is `<name>-<n>.log` (default name: the command)."""
+    command = [sys.executable, "manage.py", *args]
+    return _processes(command=command, name=name or args[0], log_dir=log_dir, env=env)
+
+
 def worker_booted(process: subprocess.Popen) -> bool:
     """True once the worker `dramatiq` forked from `process` beats (it has booted)."""
     return any(_process_group(beat.pid) == process.pid for beat in workers_alive())

@@ -17,8 +17,10 @@ from django.db import transaction
 from django.dispatch import Signal
 from dramatiq import Message
 
+from jengu.regions import is_regional, regions_enabled, route
+
 from .envelope import Envelope, current_envelope
-from .registry import actor_for
+from .registry import actor_for, region_of_event
 
 # Sent with `batch` (the `Outgoing` events) and `messages` (their Dramatiq messages)
 # before they are enqueued; a receiver's error propagates to the emitter.
@@ -33,6 +35,10 @@ class Outgoing:
     payload: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
     delay_ms: int | None = None
+    # The region of a regional stage's event; None asks the actor's `region_of`.
+    region: str | None = None
+    # A queue of the actor's stage chosen by the caller (a down region's handover).
+    queue: str | None = None
 
 
 def emit(
@@ -42,6 +48,7 @@ def emit(
     delay_ms: int | None = None,
     source: str | None = None,
     options: dict[str, Any] | None = None,
+    region: str | None = None,
 ) -> Envelope:
     """Record and enqueue an event; returns its envelope.
 
@@ -50,9 +57,11 @@ def emit(
     `payload` is the actor's keyword arguments: ids and primitives only.
     `options` are Dramatiq message options for this message (e.g. `max_retries`,
     `min_backoff`, `time_limit`); the queue's policy applies otherwise.
+    `region`: for enrich, compose and send with regions on, the region whose queue
+    takes it (`jengu.regions.route`); without it the actor's `region_of` tells.
     """
     envelope = Envelope.new(event_type, parent=current_envelope(), source=source)
-    send_batch([Outgoing(envelope, payload, options or {}, delay_ms)])
+    send_batch([Outgoing(envelope, payload, options or {}, delay_ms, region)])
     return envelope
 
 
@@ -62,15 +71,23 @@ def emit_many(
     *,
     source: str | None = None,
     options: dict[str, Any] | None = None,
+    regions: Sequence[str | None] | None = None,
 ) -> list[Envelope]:
     """`emit` for many events of one type: their event-log rows are one statement.
 
-    For producers that emit in bulk (batches, sweeps, imports).
+    For producers that emit in bulk (batches, sweeps, imports). `regions`, when
+    given, is each payload's region (see `emit`).
     """
     parent = current_envelope()
+    regions = regions if regions is not None else [None] * len(payloads)
     batch = [
-        Outgoing(Envelope.new(event_type, parent=parent, source=source), payload, options or {})
-        for payload in payloads
+        Outgoing(
+            Envelope.new(event_type, parent=parent, source=source),
+            payload,
+            options or {},
+            region=region,
+        )
+        for payload, region in zip(payloads, regions, strict=True)
     ]
     send_batch(batch)
     return [item.envelope for item in batch]
@@ -92,13 +109,23 @@ def _message(item: Outgoing) -> Message:
     actor = actor_for(item.envelope.type)
     _check_payload(item.envelope.type, item.payload)
     return Message(
-        queue_name=actor.queue_name,
+        queue_name=_queue(actor, item),
         actor_name=actor.actor_name,
         args=(),
         kwargs=item.payload,
         options={**item.options, "envelope": item.envelope.as_dict()},
         message_id=str(item.envelope.event_id),
     )
+
+
+def _queue(actor: Any, item: Outgoing) -> str:
+    """The actor's queue, or for a regional stage with regions on, its region's."""
+    if item.queue is not None:
+        return item.queue
+    if not regions_enabled() or not is_regional(actor.queue_name):
+        return actor.queue_name
+    region = item.region or region_of_event(item.envelope.type, item.payload)
+    return route(actor.queue_name, region)
 
 
 def _enqueue(message: Message, delay_ms: int | None) -> None:

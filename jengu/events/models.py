@@ -53,6 +53,13 @@ class Event(models.Model):
             models.Index(
                 KeyTransform("prospect_id", "payload"), "created_at", name="event_prospect_idx"
             ),
+            # The events still waiting on a queue, for a down region's handover: a few
+            # rows among millions (most events have finished).
+            models.Index(
+                fields=["queue", "created_at"],
+                name="event_waiting_queue_idx",
+                condition=models.Q(status__in=["emitted", "started", "retried"]),
+            ),
         ]
 
     def __str__(self) -> str:

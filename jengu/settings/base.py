@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from jengu.region_config import RegionConfigError, parse_regions
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
 
@@ -52,6 +54,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # Before django_dramatiq: its `rundramatiq` command is replaced by ours (`--regions`).
+    "jengu.processes",
     "django_dramatiq",
     # Before dramatiq_crontab: its `crontab` command is replaced by ours.
     "jengu.scheduler",
@@ -219,6 +223,7 @@ _BROKER_MIDDLEWARE = [
     "dramatiq.middleware.CurrentMessage",
     "jengu.workers.WorkerHeartbeat",
     "jengu.workers.UrlconfPreload",
+    "jengu.bus.middleware.RegionalQueues",
 ]
 
 
@@ -271,6 +276,27 @@ if DATABASE_REPLICA_PIN_SECONDS < DATABASE_REPLICA_MAX_LAG_SECONDS:
         "a user who just wrote would otherwise read a replica that has not seen it"
     )
 
+
+# Regions (docs/scaling.md, "Regions"). Unset: one region, the plain stage queues.
+try:
+    JENGU_REGIONS = parse_regions(env.str("JENGU_REGIONS", default=""))
+except RegionConfigError as exc:
+    raise ImproperlyConfigured(f"JENGU_REGIONS: {exc}") from None
+# A regional queue none of whose workers has beaten for this long is down: its work
+# goes to the first region (in JENGU_REGIONS order) whose workers for that stage beat.
+JENGU_REGION_DOWN_SECONDS = env.int("JENGU_REGION_DOWN_SECONDS", default=30)
+# Workers write their heartbeat this often (seconds); a region is down only after
+# several beats were missed.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
+if JENGU_REGION_DOWN_SECONDS < 3 * WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JENGU_REGION_DOWN_SECONDS must be at least 3 x WORKER_HEARTBEAT_SECONDS: a region "
+        "would be called down between two beats of its live workers"
+    )
+# How often the scheduler looks for down regions and hands their waiting events over.
+JENGU_REGION_CHECK_SECONDS = env.int("JENGU_REGION_CHECK_SECONDS", default=10)
+# Events handed over per queue and check (the rest follow at the next checks).
+JENGU_REGION_HANDOVER_BATCH = env.int("JENGU_REGION_HANDOVER_BATCH", default=5000)
 
 # Event bus (README, "The event pipeline"). A running event's Redis claim lapses this many
 # seconds after its worker dies (the worker renews it while alive).

@@ -51,6 +51,7 @@ class InboxIn(InSchema):
     warmup_start: date = Field(default_factory=date.today, description="Default: today.")
     min_gap_seconds: int = Field(120, ge=0, le=86_400)
     active: bool = True
+    region: text(32, "Home region, one of JENGU_REGIONS; blank: the default region.") = ""
 
 
 InboxPatch = patch_schema(InboxIn, "InboxPatch")
@@ -93,6 +94,7 @@ class InboxOut(Schema):
     warmup_start: date
     min_gap_seconds: int
     active: bool
+    region: str
     sending_paused: bool
     paused_reason: str  # set when receivers block the inbox or its authentication fails
     bounce_count: int

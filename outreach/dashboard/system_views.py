@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,13 +29,15 @@ def system(request: HttpRequest) -> HttpResponse:
     trace_id = request.GET.get("trace", "").strip()
     if trace_id:
         return redirect("crm:trace", trace_id=_trace_id(trace_id))
+    queues, workers = health.queue_stats(), health.workers_alive()
     return render(
         request,
         "dashboard/system.html",
         {
             "report": health.health_report(),
-            "queues": health.queue_stats(),
-            "workers": health.workers_alive(),
+            "queues": queues,
+            "workers": workers,
+            "regions": health.region_stats(queues, workers) if settings.JENGU_REGIONS else [],
             "breakers": health.breaker_states(),
             "dead_letters": health.dead_letters_pending(),
             "alerts": alerts.recent_alerts(limit=30),

@@ -53,6 +53,7 @@ class InboxAdmin(admin.ModelAdmin):
         "email",
         "transport",
         "active",
+        "region",
         "sending_paused",
         "daily_limit",
         "warmup_enabled",
@@ -62,7 +63,7 @@ class InboxAdmin(admin.ModelAdmin):
         "bounce_count",
         "last_sent_at",
     )
-    list_filter = ("active", "transport", "warmup_enabled", "sending_paused")
+    list_filter = ("active", "transport", "region", "warmup_enabled", "sending_paused")
     search_fields = ("email", "display_name")
     readonly_fields = ("bounce_count", "last_error", "last_error_at", "last_sent_at")
 
@@ -83,6 +84,7 @@ class InboxAdmin(admin.ModelAdmin):
                     "display_name",
                     "transport",
                     "active",
+                    "region",
                     "sending_paused",
                     "paused_reason",
                 )

@@ -27,6 +27,7 @@ from crm.enrollments import (
     enrollments_defer,
 )
 from crm.models import Campaign, Enrollment, Inbox
+from crm.regions import prospect_region
 from jengu.bus import emit
 from outreach.models import EmailMessage
 from outreach.suppression import suppressed_exists
@@ -167,6 +168,7 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
             later = send_time_plan_batch(campaign=campaign, enrollments=plannable, now=now)
         final: list[tuple[Enrollment, str]] = []
         steps: dict[int, int] = {}
+        regions: dict[int, str | None] = {}
         for enrollment in rows:
             reason = SLOT_LATER if enrollment.pk in later else reasons[enrollment.pk]
             if not reason and len(report.selected) >= capacity:
@@ -178,6 +180,7 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
                 continue
             report.selected.append(enrollment.pk)
             steps[enrollment.pk] = enrollment.current_step
+            regions[enrollment.pk] = prospect_region(enrollment.prospect)
         if dry_run:
             return report
         _stop(final)
@@ -185,7 +188,8 @@ def campaign_batch(*, campaign: Campaign, dry_run: bool = False) -> BatchReport:
         report.stopped = len(final)
         enrollments_claim(enrollment_ids=report.selected, now=now, lease=_lease())
         for enrollment_id in report.selected:
-            emit("ComposeEmail", {"enrollment_id": enrollment_id, "step": steps[enrollment_id]})
+            payload = {"enrollment_id": enrollment_id, "step": steps[enrollment_id]}
+            emit("ComposeEmail", payload, region=regions[enrollment_id])
     return report
 
 

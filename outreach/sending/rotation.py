@@ -12,6 +12,7 @@ from django.conf import settings
 from crm.models import Campaign, Inbox
 from jengu.redis_helpers import CircuitBreaker, redis_best_effort
 from jengu.redis_helpers.breaker import CLOSED, OPEN, BreakerState
+from jengu.regions import default_region
 from jengu.sql import fetch_rows, row_instances, select_list
 from outreach.deliverability_models import InboxDeliverability
 
@@ -87,17 +88,32 @@ class Pick:
 # follow-ups keep their inbox. An inbox paused for a reason (blocked by receivers,
 # refused for its authentication) sends nothing at all. The deliverability row comes
 # along (presets' caps, DKIM signing) so the send reads it without another query.
-_CANDIDATES_SQL = f"""
-SELECT {select_list(Inbox, "i")}, {select_list(InboxDeliverability, "d")}
-FROM {Inbox._meta.db_table} AS i
-JOIN {Campaign.inboxes.through._meta.db_table} AS ci ON ci.inbox_id = i.id
-LEFT JOIN {InboxDeliverability._meta.db_table} AS d ON d.inbox_id = i.id
+_CANDIDATES_SQL = """
+SELECT {columns}, {settings_columns}
+FROM {inbox} AS i
+JOIN {campaign_inbox} AS ci ON ci.inbox_id = i.id
+LEFT JOIN {settings} AS d ON d.inbox_id = i.id
 WHERE ci.campaign_id = %(campaign)s AND i.active
   AND NOT (i.id = ANY(%(exclude)s))
   AND NOT (%(first_step)s AND (i.sending_paused OR COALESCE(d.first_touch_blocked, false)))
-  AND i.paused_reason = ''
+  AND i.paused_reason = ''{regional}
 ORDER BY i.last_sent_at ASC NULLS FIRST, i.id
-"""  # noqa: S608 - table names from the models
+"""
+# With regions: the campaign's inboxes homed in the e-mail's region (`homes`: the
+# region, and '' for the default one), or all of them when it has none active there.
+_REGIONAL = """
+  AND (i.region = ANY(%(homes)s) OR NOT EXISTS (
+    SELECT 1 FROM {inbox} AS home JOIN {campaign_inbox} AS hc ON hc.inbox_id = home.id
+    WHERE hc.campaign_id = %(campaign)s AND home.active AND home.region = ANY(%(homes)s)))"""
+_TABLES = {
+    "columns": select_list(Inbox, "i"),
+    "settings_columns": select_list(InboxDeliverability, "d"),
+    "inbox": Inbox._meta.db_table,
+    "campaign_inbox": Campaign.inboxes.through._meta.db_table,
+    "settings": InboxDeliverability._meta.db_table,
+}
+_ANY_REGION_SQL = _CANDIDATES_SQL.format(**_TABLES, regional="")
+_IN_REGION_SQL = _CANDIDATES_SQL.format(**_TABLES, regional=_REGIONAL.format(**_TABLES))
 
 
 def _with_settings(row) -> Inbox:
@@ -107,13 +123,30 @@ def _with_settings(row) -> Inbox:
 
 
 def rotation_candidates(
-    *, campaign: Campaign, first_step: bool, exclude: Iterable[int] = (), prefer: int | None = None
+    *,
+    campaign: Campaign,
+    first_step: bool,
+    exclude: Iterable[int] = (),
+    prefer: int | None = None,
+    region: str | None = None,
 ) -> list[Inbox]:
-    """Usable inboxes in the order to try: the preferred one, then the longest rested."""
+    """Usable inboxes in the order to try: the preferred one, then the longest rested.
+
+    With `region` (an e-mail's, when regions are on), only the inboxes homed there,
+    if the campaign has any.
+    """
     params = {"campaign": campaign.pk, "exclude": list(exclude), "first_step": first_step}
-    ordered = [_with_settings(row) for row in fetch_rows(_CANDIDATES_SQL, params)]
+    sql = _ANY_REGION_SQL
+    if region is not None:
+        sql, params["homes"] = _IN_REGION_SQL, _homes(region)
+    ordered = [_with_settings(row) for row in fetch_rows(sql, params)]
     ordered.sort(key=lambda inbox: inbox.pk != prefer)  # stable: keeps the rest order
     return ordered
+
+
+def _homes(region: str) -> list[str]:
+    """The `Inbox.region` values of inboxes homed in `region` (blank is the default)."""
+    return [region, ""] if region == default_region() else [region]
 
 
 @dataclass(frozen=True)
@@ -145,14 +178,20 @@ def _try_reserve(inbox: Inbox, day: date) -> Unusable | None:
 
 
 def inbox_pick(
-    *, campaign: Campaign, first_step: bool, exclude: Iterable[int] = (), prefer: int | None = None
+    *,
+    campaign: Campaign,
+    first_step: bool,
+    exclude: Iterable[int] = (),
+    prefer: int | None = None,
+    region: str | None = None,
 ) -> Pick:
-    """Reserve a send on the best usable inbox of `campaign`, or say why none is free
-    and when the first one may be (`retry_after`)."""
+    """Reserve a send on the best usable inbox of `campaign` (in `region`, see
+    `rotation_candidates`), or say why none is free and when the first one may be
+    (`retry_after`)."""
     day = send_day()
     unusable: dict[int, Unusable] = {}
     for inbox in rotation_candidates(
-        campaign=campaign, first_step=first_step, exclude=exclude, prefer=prefer
+        campaign=campaign, first_step=first_step, exclude=exclude, prefer=prefer, region=region
     ):
         refusal = _try_reserve(inbox, day)
         if refusal is None:

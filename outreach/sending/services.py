@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from crm.models import Campaign, Enrollment, Inbox, Prospect
+from crm.regions import prospect_region
 from jengu.metrics import timed
 from jengu.redis_helpers import ProspectLock, redis_best_effort
 from jengu.sql import execute, fetch_row, instance_with_related, select_list
@@ -197,12 +198,14 @@ def _send_through_inboxes(
     prefer, thread_id = _previous_sent(message)
     if thread_id and not message.in_reply_to:
         message.in_reply_to = thread_id
+    region = prospect_region(message.prospect)
     while True:
         pick = inbox_pick(
             campaign=message.campaign,
             first_step=message.step == 1,
             exclude=[inbox.pk for inbox in handover.failed],
             prefer=prefer,
+            region=region,
         )
         if pick.slot is None:
             return _hold_without_inbox(message, pick, handover)

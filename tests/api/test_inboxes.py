@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Inbox
+from crm.regions import inbox_region
 from jengu.dns import StaticResolver
 from tests.api.conftest import ApiClient
 from tests.factories import InboxFactory
@@ -134,3 +135,18 @@ def test_an_existing_private_host_does_not_block_other_changes(api: ApiClient) -
     response = api.patch(f"/inboxes/{inbox.pk}", {"display_name": "Renamed"})
 
     assert response.status_code == 200
+
+
+@pytest.mark.usefixtures("two_regions")
+def test_an_inbox_gets_a_home_region_through_the_api(api: ApiClient) -> None:
+    created = api.post("/inboxes", {**NEW_INBOX, "region": "eu-west"})
+    assert created.status_code == 201, created.content
+    assert created.json()["region"] == "eu-west"
+
+    refused = api.patch(f"/inboxes/{created.json()['id']}", {"region": "mars"})
+
+    assert refused.status_code == 422
+    assert "unknown region 'mars'; configured regions: us-east, eu-west" in refused.content.decode()
+    assert Inbox.objects.get().region == "eu-west"
+    blank = InboxFactory(region="")
+    assert inbox_region(blank) == "us-east"

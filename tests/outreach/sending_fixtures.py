@@ -39,12 +39,19 @@ def sending_state_clean():
 
 
 @pytest.fixture
-def broker():
-    """The suite's Redis broker, emptied before and after."""
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
+def start_worker(broker, transactional_db):
+    """`start(queues=None, threads=8)`: a Dramatiq worker in this process on `broker`."""
+    started: list[dramatiq.Worker] = []
+
+    def start(queues=None, threads=8) -> dramatiq.Worker:
+        worker = dramatiq.Worker(broker, queues=queues, worker_timeout=100, worker_threads=threads)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 @pytest.fixture

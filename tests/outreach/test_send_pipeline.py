@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import dramatiq
 import pytest
 from django.utils import timezone
 
@@ -38,21 +37,6 @@ def template_only(settings):
     """Compose without AI (the template path), so the pipeline needs nothing off-machine."""
     settings.XAI_API_KEYS = []
     settings.ANTHROPIC_API_KEY = ""
-
-
-@pytest.fixture
-def start_worker(broker, transactional_db):
-    started: list[dramatiq.Worker] = []
-
-    def start(queues=None, threads=8) -> dramatiq.Worker:
-        worker = dramatiq.Worker(broker, queues=queues, worker_timeout=100, worker_threads=threads)
-        worker.start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def per_recipient(sink) -> Counter:

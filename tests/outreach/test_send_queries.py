@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Enrollment
+from jengu.region_config import parse_regions
 from outreach.models import EmailMessage
 from outreach.sending.services import message_send
 from tests.outreach.sending_fixtures import (
@@ -63,3 +64,13 @@ def test_a_follow_up_send_stays_within_its_query_budget(campaign):
     assert len(sql) <= FOLLOW_UP_MAX, "\n".join(sql)
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.FINISHED
+
+
+def test_with_regions_a_send_costs_no_extra_statement(campaign, settings):
+    plain = send_counted(queue_message(make_enrollment(campaign)))
+    # The region comes from the prospect the send loads anyway; the rotation's region
+    # filter is part of its one statement.
+    settings.JENGU_REGIONS = parse_regions("us-east,eu-west")
+    regional = send_counted(queue_message(make_enrollment(campaign, timezone="Europe/Paris")))
+
+    assert len(regional) == len(plain), "\n".join(regional)

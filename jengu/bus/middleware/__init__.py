@@ -13,6 +13,13 @@ decides between retry and failure: a hook added after it still sees
 
 from .context import EnvelopeContext
 from .dedup import Deduplication
+from .regions import RegionalQueues, regional_queues_declare
 from .retries import EventRetries
 
-__all__ = ["Deduplication", "EnvelopeContext", "EventRetries"]
+__all__ = [
+    "Deduplication",
+    "EnvelopeContext",
+    "EventRetries",
+    "RegionalQueues",
+    "regional_queues_declare",
+]
